@@ -15,9 +15,10 @@ variants=(
 for v in "${variants[@]}"; do
   set -- $v
   name=$1; shift
-  if (( $(date +%s) - start > budget )); then echo "skipping $name: out of time"; continue; fi
-  echo "== $name $*"
-  python3 -m qa.training "$bundle" "/tmp/reader-$name" "$@" 2>&1 | grep -v 'it/s\]$' | tail -n 12 || true
+  left=$(( budget - ($(date +%s) - start) ))
+  if (( left < 60 )); then echo "skipping $name: out of time"; continue; fi
+  echo "== $name $* (at most ${left}s)"
+  timeout "$left" python3 -m qa.training "$bundle" "/tmp/reader-$name" "$@" 2>&1 | grep -v 'it/s\]$' | tail -n 12 || true
 done
 python3 - "$out" <<'PY'
 import json, pathlib, shutil, sys
