@@ -1,0 +1,68 @@
+"""Text -> vectors with sentence-transformers; the default model works offline."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.e5_package import PACKAGED_MODEL_NAME, ensure_packaged_model
+
+log = logging.getLogger(__name__)
+
+
+class Embedder:
+    """Constructed with configuration only; `load()` brings the model into memory once."""
+
+    def __init__(
+        self,
+        model: str = PACKAGED_MODEL_NAME,
+        cache_dir: Path = Path("var/models"),
+        threads: int = 1,
+        query_prefix: str = "query: ",
+        passage_prefix: str = "passage: ",
+        batch_size: int = 16,
+    ) -> None:
+        self.model_name = model
+        self.cache_dir = Path(cache_dir)
+        self.threads = threads
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+        self._model = None
+
+    @property
+    def model_path(self) -> str:
+        """The packaged model's built folder, or whatever name/path the user configured."""
+        if self.model_name == PACKAGED_MODEL_NAME:
+            return str(ensure_packaged_model(self.cache_dir))
+        return self.model_name
+
+    def load(self) -> Embedder:
+        if self._model is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(self.threads)
+            self._model = SentenceTransformer(self.model_path, device="cpu")
+        return self
+
+    @property
+    def dimension(self) -> int:
+        self.load()
+        return int(self._model.get_sentence_embedding_dimension())
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode([self.passage_prefix + t for t in texts], progress)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self.query_prefix + t for t in texts], False)
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+        self.load()
+        vectors = self._model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=progress,
+            convert_to_numpy=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,228 @@
+"""The `qa` command line: index, search, ask, serve, eval, train-reader."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from qa.config import Settings
+
+EXAMPLES = """examples:
+  qa index                                   index the bundled UN report
+  qa search "2022年人道主義援助籌集了多少資金?" -k 3
+  qa ask "How many people did humanitarian aid reach in 2022?" --json
+  qa serve --port 8000                       HTTP API, docs at /docs, demo at /
+  qa eval ../shared/data/un-report-dev.jsonl --report report.html
+settings come from QA_* environment variables (QA_HOME, QA_TOP_K, QA_THREADS, ...); see README."""
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, no traceback."""
+
+
+def _settings(args) -> Settings:
+    overrides = {}
+    if getattr(args, "index_dir", None):
+        overrides["index_dir"] = args.index_dir
+    if getattr(args, "corpus", None):
+        overrides["corpus"] = args.corpus
+    return Settings(**overrides)
+
+
+def _pipeline(args, with_reader: bool = True):
+    from qa.pipeline import Pipeline
+
+    return Pipeline(_settings(args)).load(with_reader=with_reader)
+
+
+def cmd_index(args) -> int:
+    from embeddings.encoder import Embedder
+    from qa.store import build_index, index_problem
+
+    s = _settings(args)
+    embedder = Embedder(s.embedding_model, s.model_cache_dir, s.threads, s.query_prefix, s.passage_prefix)
+    index_dir = s.resolved_index_dir
+    if args.if_needed:
+        problem = index_problem(index_dir, embedder, s.corpus)
+        if problem is None:
+            print(f"index in {index_dir} is up to date")
+            return 0
+        print(f"rebuilding: {problem}", file=sys.stderr)
+    manifest = build_index(s.corpus, index_dir, embedder, args.kind or s.index_kind, progress=sys.stderr.isatty())
+    print(f"indexed {manifest['passages']} passages from {s.corpus} into {index_dir} ({manifest['index_kind']})")
+    return 0
+
+
+def _label(passage) -> str:
+    where = f"第{passage.paragraph}段" if passage.paragraph is not None else (passage.box or passage.id)
+    return f"{where} · {passage.section}" if passage.section else where
+
+
+def cmd_search(args) -> int:
+    from qa.serialize import search_response
+
+    pipeline = _pipeline(args, with_reader=False)
+    hits = pipeline.search(args.question, args.k)
+    if args.json:
+        print(json.dumps(search_response(args.question, hits), ensure_ascii=False, indent=2))
+        return 0
+    for rank, hit in enumerate(hits, 1):
+        text = hit.passage.text if len(hit.passage.text) <= 160 else hit.passage.text[:160] + "…"
+        print(f"{rank}. [{_label(hit.passage)}] score {hit.score:.2f}\n   {text}")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from qa.serialize import ask_response
+
+    pipeline = _pipeline(args)
+    result = pipeline.ask(args.question, args.k)
+    if args.json:
+        print(json.dumps(ask_response(result), ensure_ascii=False, indent=2))
+        return 0
+    if result.no_answer:
+        print("The document does not seem to answer this. Closest passages:")
+        for hit in result.hits[:3]:
+            print(f"  [{_label(hit.passage)}] {hit.passage.text[:120]}…")
+        return 0
+    for answer in result.answers:
+        print(f"{answer.text}   ({_label(answer.passage)}, score {answer.score:.2f})")
+        print(f"   …{answer.context}…")
+    print(f"({result.timings_ms['total']:.0f} ms)", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from embeddings.encoder import Embedder
+    from qa.store import build_index, index_problem
+
+    s = _settings(args)
+    embedder = Embedder(s.embedding_model, s.model_cache_dir, s.threads, s.query_prefix, s.passage_prefix)
+    problem = index_problem(s.resolved_index_dir, embedder, s.corpus)
+    if problem and not (s.resolved_index_dir / "manifest.json").exists():
+        print(f"no index yet: building one from {s.corpus}", file=sys.stderr)
+        build_index(s.corpus, s.resolved_index_dir, embedder, s.index_kind, progress=sys.stderr.isatty())
+    elif problem:
+        raise UserError(problem)
+    app = create_app(s)
+    uvicorn.run(app, host=args.host or s.host, port=args.port or s.port, log_level="info")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from qa.evaluate import run_eval_command
+
+    return run_eval_command(args, _settings(args))
+
+
+def cmd_train_reader(args) -> int:
+    from embeddings.e5_package import ensure_packaged_model, packaged_weights_path
+    from qa.training import TrainConfig, make_bundle, train_reader
+
+    overrides = {k: v for k, v in {"epochs": args.epochs, "lr": args.lr, "negative_share": args.negative_share,
+                                   "batch_size": args.batch_size, "seed": args.seed}.items() if v is not None}
+    cfg = TrainConfig(**overrides)
+    s = _settings(args)
+    encoder_dir = ensure_packaged_model(s.model_cache_dir)
+    missing = [str(p) for p in args.data if not p.is_file()]
+    if missing:
+        raise UserError(f"training data not found: {', '.join(missing)}")
+    if args.bundle_out:
+        make_bundle(args.data, encoder_dir, packaged_weights_path(), args.bundle_out, cfg)
+        print(f"bundle written to {args.bundle_out}; train it with `python -m qa.training {args.bundle_out} OUT`")
+        return 0
+    info = train_reader(args.data, encoder_dir, args.output, cfg, args.device, args.resume)
+    print(json.dumps(info["validation"]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Answer questions about a document with verbatim, cited spans.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p, corpus: bool = True):
+        p.add_argument("--index-dir", type=Path, help="index folder (default: $QA_HOME/index)")
+        if corpus:
+            p.add_argument("--corpus", type=Path, help="document (default: the bundled UN report)")
+
+    p = sub.add_parser("index", help="parse the document, embed it, write the index")
+    common(p)
+    p.add_argument("--kind", choices=["flat", "hnsw"], help="flat: exact (default); hnsw: approximate, for large corpora")
+    p.add_argument("--if-needed", action="store_true", help="do nothing when the index is present and up to date")
+    p.set_defaults(func=cmd_index)
+
+    for name, func, helptext in (("search", cmd_search, "show the passages that best match a question"),
+                                 ("ask", cmd_ask, "answer a question with a cited span of the document")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("question")
+        p.add_argument("-k", type=int, default=None, help="passages to retrieve (default 5)")
+        p.add_argument("--json", action="store_true", help="print JSON (the HTTP API's shape)")
+        common(p)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("serve", help="run the HTTP API (builds the index first if there is none)")
+    p.add_argument("--host", help="default 127.0.0.1")
+    p.add_argument("--port", type=int, help="default 8000")
+    common(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="measure retrieval and answer accuracy on a question set")
+    p.add_argument("dataset", type=Path, nargs="?", help="JSONL (project format) or SQuAD-format JSON")
+    p.add_argument("--retrieval-only", action="store_true", help="measure retrieval only (no reader)")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--output", type=Path, help="also write the JSON result to this file")
+    p.add_argument("--report", type=Path, help="write a self-contained HTML report with plots and misses")
+    p.add_argument("--url", help="evaluate a running deployment (e.g. http://127.0.0.1:8000) instead of in-process")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"), help="compare two saved JSON results")
+    common(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train-reader", help="train the extractive reader on SQuAD-format data")
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="SQuAD-format files (DRCD, CMRC 2018)")
+    p.add_argument("--output", type=Path, default=Path("var/reader"), help="where the reader is written")
+    p.add_argument("--epochs", type=float)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--negative-share", type=float, help="share of answer-less windows kept each epoch")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", default="auto", help="auto (GPU if present), cpu or cuda")
+    p.add_argument("--resume", action="store_true", help="continue from OUTPUT/checkpoint.pt")
+    p.add_argument("--bundle-out", type=Path, help="instead of training, write a bundle to train elsewhere")
+    p.set_defaults(func=cmd_train_reader)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from embeddings.e5_package import PackagedModelError
+    from embeddings.index import IndexUnusableError
+    from qa.corpus import CorpusError
+    from qa.pipeline import QuestionError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TQDM_DISABLE", "1") if not sys.stderr.isatty() else None
+    try:
+        return args.func(args)
+    except (UserError, CorpusError, IndexUnusableError, QuestionError, PackagedModelError, FileNotFoundError) as exc:
+        print(f"qa {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

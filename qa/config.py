@@ -1,0 +1,49 @@
+"""All settings in one place: environment variables with the prefix QA_ (e.g. QA_TOP_K=8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from embeddings.e5_package import PACKAGED_MODEL_NAME
+from qa.corpus import BUNDLED_CORPUS
+
+READER_DIR = Path(__file__).resolve().parent.parent / "data" / "reader"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+
+    home: Path = Field(Path.home() / ".cache" / "qa-service", description="where model caches and indexes live")
+    corpus: Path = Field(BUNDLED_CORPUS, description="document to index (report text, SQuAD JSON or JSONL)")
+    index_dir: Path | None = Field(None, description="index folder; default HOME/index")
+    embedding_model: str = Field(
+        PACKAGED_MODEL_NAME, description="'multilingual-e5-small' (packaged, offline) or any sentence-transformers name/path"
+    )
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+    index_kind: str = Field("flat", description="'flat' (exact) or 'hnsw' (approximate, for large corpora)")
+    reader_dir: Path = READER_DIR
+    # 1 thread measured faster than 2 on 2-core machines for both encoding and reading (MODELS.md)
+    threads: int = Field(1, ge=1, le=64)
+    top_k: int = Field(5, ge=1, le=50)
+    # weight of the dense (embedding) score in the z-score fusion; tuned on the dev set by `make bench`
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    candidates: int = Field(100, ge=1, description="candidates each retriever contributes before fusion")
+    # answers scoring below this are withheld and `no_answer` is reported; tuned on the dev set
+    no_answer_threshold: float = Field(0.0, ge=0.0, le=1.0)
+    max_answers: int = Field(3, ge=1, le=20)
+    max_question_chars: int = Field(1000, ge=1)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"])
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or self.home / "index"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.home / "models"

@@ -1,0 +1,64 @@
+"""The domain's small, frozen data types."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One citable unit of a document: a numbered paragraph, a boxed sidebar or a footnote."""
+
+    id: str  # stable: "p119", "box-3", "fn1", or the id a user's file gives
+    text: str  # exactly as in the document
+    order: int  # position in the document
+    paragraph: int | None = None
+    box: str | None = None  # box title, for sidebars
+    section: str | None = None  # e.g. "E. 有效協調人道主義援助"
+    heading: str | None = None  # the sub-heading inside the section, e.g. "氣候行動"
+    after: int | None = None  # for boxes and footnotes: the paragraph they follow or annotate
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def citation(self) -> str:
+        """How a person cites it: "第119段", a box's title, or the id."""
+        if self.paragraph is not None:
+            return f"第{self.paragraph}段"
+        return self.box or self.id
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its fused score and what each retriever thought of it."""
+
+    passage: Passage
+    score: float
+    dense_score: float | None = None
+    sparse_score: float | None = None
+    dense_rank: int | None = None  # 1-based; None when outside that retriever's candidates
+    sparse_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A verbatim span of a passage: `passage.text[start:end] == text` always holds."""
+
+    text: str
+    score: float
+    passage: Passage
+    start: int
+    end: int
+    context: str  # a window of the passage around the span
+    retrieval_score: float = 0.0
+    reader_score: float = 0.0
+
+
+@dataclass
+class AskResult:
+    question: str
+    answers: list[Answer]
+    hits: list[Hit]
+    no_answer: bool
+    timings_ms: dict[str, float] = field(default_factory=dict)
