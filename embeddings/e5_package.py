@@ -23,7 +23,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 PACKAGED_MODEL_NAME = "multilingual-e5-small"
-BUILD_FORMAT = 1  # bump when the folder layout changes so caches are rebuilt
+BUILD_FORMAT = 2  # bump when the folder layout changes so caches are rebuilt
 QK = 32  # values per Q4_0 block
 Q4_BLOCK_BYTES = 2 + QK // 2
 

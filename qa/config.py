@@ -29,8 +29,11 @@ class Settings(BaseSettings):
     # 1 thread measured faster than 2 on 2-core machines for both encoding and reading (MODELS.md)
     threads: int = Field(1, ge=1, le=64)
     top_k: int = Field(5, ge=1, le=50)
-    # weight of the dense (embedding) score in the z-score fusion; tuned on the dev set by `make bench`
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    # fusion weights, tuned on the dev set (bench/tune_retrieval.py): dense vs keyword z-scores,
+    # for questions with and without Chinese characters, and passage vs best-sentence similarity
+    dense_weight: float = Field(0.6, ge=0.0, le=1.0)
+    non_cjk_dense_weight: float = Field(0.8, ge=0.0, le=1.0)
+    sentence_weight: float = Field(0.7, ge=0.0, le=1.0)
     candidates: int = Field(100, ge=1, description="candidates each retriever contributes before fusion")
     # answers scoring below this are withheld and `no_answer` is reported; tuned on the dev set
     no_answer_threshold: float = Field(0.0, ge=0.0, le=1.0)

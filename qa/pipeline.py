@@ -38,7 +38,9 @@ class Pipeline:
         if self.index is None:
             self.embedder.load()
             self.index = load_index(s.resolved_index_dir, self.embedder, s.corpus)
-            self.retriever = HybridRetriever(self.index, self.embedder, s.dense_weight, s.candidates)
+            self.retriever = HybridRetriever(
+                self.index, self.embedder, s.dense_weight, s.sentence_weight, s.non_cjk_dense_weight, s.candidates
+            )
         if with_reader and self.reader.model is None:
             # the reader was trained on the packaged encoder: its tokenizer and frozen word
             # embeddings come from there whatever embedding model retrieval uses

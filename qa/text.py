@@ -32,3 +32,12 @@ def has_cjk(text: str) -> bool:
 def clean_question(text: str) -> str:
     """Collapse whitespace (including full-width spaces) and trim."""
     return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+_SENTENCE_END = re.compile(r"(?<=[。;；!?！？\n])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (ending punctuation kept); a text without any gives itself."""
+    parts = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    return parts or [text]
