@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors after the passage vectors
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 INDEX_KINDS = ("flat", "hnsw")

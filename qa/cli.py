@@ -51,7 +51,7 @@ def cmd_index(args) -> int:
         if problem is None:
             print(f"index in {index_dir} is up to date")
             return 0
-        print(f"rebuilding: {problem}", file=sys.stderr)
+        print(f"rebuilding the index: {problem}", file=sys.stderr)
     manifest = build_index(s.corpus, index_dir, embedder, args.kind or s.index_kind, progress=sys.stderr.isatty())
     print(f"indexed {manifest['passages']} passages from {s.corpus} into {index_dir} ({manifest['index_kind']})")
     return 0

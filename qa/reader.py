@@ -31,6 +31,7 @@ class Span:
     end: int
     score: float  # probability of this span within its window (start prob x end prob)
     null_score: float  # probability the window holds no answer
+    logit: float = 0.0  # raw start + end logit of the span
 
 
 @dataclass
@@ -104,9 +105,9 @@ def decode_spans(
                     continue
                 score = float(s_log[i] + e_log[j])
                 if best is None or score > best[0]:
-                    best = (score, start, end)
+                    best = (score, start, end, float(start_logits[w, i] + end_logits[w, j]))
         if best is not None:
-            spans.append(Span(int(windows.text_index[w]), best[1], best[2], float(np.exp(best[0])), null))
+            spans.append(Span(int(windows.text_index[w]), best[1], best[2], float(np.exp(best[0])), null, best[3]))
     return spans
 
 
@@ -198,7 +199,7 @@ class Reader:
         for span in spans:
             start, end = trim_span(texts[span.text_index], span.start, span.end)
             if end > start:
-                trimmed.append(Span(span.text_index, start, end, span.score, span.null_score))
+                trimmed.append(Span(span.text_index, start, end, span.score, span.null_score, span.logit))
         return trimmed
 
 

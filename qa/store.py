@@ -112,11 +112,9 @@ def load_index(index_dir: Path, embedder: Embedder, corpus: Path | None) -> Load
 
 
 def index_problem(index_dir: Path, embedder: Embedder, corpus: Path | None) -> str | None:
-    """None if the index can be served as is, else the reason it can't (missing, corrupt, stale)."""
+    """None if the index can be served as is, else why not (missing, corrupt, stale)."""
     try:
-        manifest = read_manifest(index_dir)
-        read_index(index_dir, manifest)
+        load_index(index_dir, embedder, corpus)
     except IndexUnusableError as exc:
         return str(exc)
-    reason = stale_reason(manifest, embedder, corpus)
-    return f"stale: {reason}" if reason else None
+    return None
