@@ -10,8 +10,11 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.feedback import router as feedback_router
 from api.schemas import AskResponse, ErrorOut, Health, PassageOut, QuestionRequest, SearchResponse
+from api.widget import router as widget_router
 from qa.config import Settings
 from qa.pipeline import Pipeline, QuestionError
 from qa.serialize import ask_response, passage_dict, search_response
@@ -26,6 +29,13 @@ def _readable(exc: RequestValidationError) -> str:
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         parts.append(f"{field}: {msg}")
     return "; ".join(parts)
+
+
+def get_pipeline(request: Request) -> Pipeline:
+    return request.app.state.pipeline
+
+
+PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 
 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
@@ -45,12 +55,17 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     app.state.pipeline = pipeline
     app.add_middleware(
-        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
     )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        return JSONResponse(status_code=422, content={"error": _readable(exc), "detail": exc.errors()}, )
+        # only location, message and type: `input` may be a 100 kB question, `ctx` holds exceptions
+        detail = [{k: err.get(k) for k in ("loc", "msg", "type")} for err in exc.errors()]
+        return JSONResponse(status_code=422, content={"error": _readable(exc), "detail": detail})
 
     @app.exception_handler(QuestionError)
     async def question_error(request: Request, exc: QuestionError):
@@ -61,10 +76,6 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         log.exception("unhandled error on %s", request.url.path)
         return JSONResponse(status_code=500, content={"error": "internal error; the server log has the details"})
 
-    def get_pipeline() -> Pipeline:
-        return app.state.pipeline
-
-    PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
     errors = {422: {"model": ErrorOut}}
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": ErrorOut}})
@@ -95,8 +106,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             raise HTTPException(status_code=404, detail=f"no passage with id {passage_id!r}")
         return passage_dict(found)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # also unknown routes and wrong methods
+    async def http_error(request: Request, exc: StarletteHTTPException):
         return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)})
 
+    app.include_router(widget_router)
+    app.include_router(feedback_router)
     return app

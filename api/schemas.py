@@ -9,8 +9,11 @@ MAX_TOP_K = 50
 
 
 class QuestionRequest(BaseModel):
-    question: str = Field(..., description="the question, in Chinese (either script) or English",
-                          examples=["2022年人道主義援助籌集了多少資金?"])
+    question: str = Field(
+        ...,
+        description="the question, in Chinese (either script) or English",
+        examples=["2022年人道主義援助籌集了多少資金?"],
+    )
     top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="passages to retrieve")
 
     @field_validator("question")

@@ -164,10 +164,7 @@ def tensor_shape(e5_name: str, header: E5Header) -> tuple[int, ...]:
 
 
 def bert_state_dict(header: E5Header, tensors: dict[str, RawTensor]) -> dict[str, np.ndarray]:
-    state = {
-        hf_name(name): t.dequantize().reshape(tensor_shape(name, header))
-        for name, t in tensors.items()
-    }
+    state = {hf_name(name): t.dequantize().reshape(tensor_shape(name, header)) for name, t in tensors.items()}
     # e5 does not use BERT's pooler; an identity one keeps loaders from warning about it
     state["pooler.dense.weight"] = np.eye(header.hidden, dtype=np.float32)
     state["pooler.dense.bias"] = np.zeros(header.hidden, dtype=np.float32)

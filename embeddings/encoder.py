@@ -62,7 +62,10 @@ class Embedder:
     def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         self.load()
         vectors = self._model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=progress,
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
             convert_to_numpy=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -100,7 +100,9 @@ def read_manifest(directory: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise IndexUnusableError(f"index in {directory} is corrupt ({MANIFEST} unreadable); rebuild it with `qa index`") from exc
+        raise IndexUnusableError(
+            f"index in {directory} is corrupt ({MANIFEST} unreadable); rebuild it with `qa index`"
+        ) from exc
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexUnusableError(
             f"index in {directory} has format {manifest.get('format_version')}, this version reads "
@@ -109,7 +111,9 @@ def read_manifest(directory: Path) -> dict:
     for name, size in manifest.get("files", {}).items():
         file = Path(directory) / name
         if not file.is_file() or file.stat().st_size != size:
-            raise IndexUnusableError(f"index in {directory} is corrupt ({name} missing or truncated); rebuild it with `qa index`")
+            raise IndexUnusableError(
+                f"index in {directory} is corrupt ({name} missing or truncated); rebuild it with `qa index`"
+            )
     return manifest
 
 
@@ -119,7 +123,9 @@ def read_index(directory: Path, manifest: dict) -> VectorIndex:
     try:
         index = faiss.read_index(str(Path(directory) / VECTORS))
     except RuntimeError as exc:
-        raise IndexUnusableError(f"index in {directory} is corrupt ({VECTORS} unreadable); rebuild it with `qa index`") from exc
+        raise IndexUnusableError(
+            f"index in {directory} is corrupt ({VECTORS} unreadable); rebuild it with `qa index`"
+        ) from exc
     if index.ntotal != manifest.get("vectors") or index.d != manifest.get("dimension"):
         raise IndexUnusableError(f"index in {directory} does not match its manifest; rebuild it with `qa index`")
     return VectorIndex(index, manifest.get("index_kind", "flat"))

@@ -1,4 +1,4 @@
-"""The `qa` command line: index, search, ask, serve, eval, train-reader."""
+"""The `qa` command line: index, search, ask, serve, eval, feedback, train-reader."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   qa ask "How many people did humanitarian aid reach in 2022?" --json
   qa serve --port 8000                       HTTP API, docs at /docs, demo at /
   qa eval ../shared/data/un-report-dev.jsonl --report report.html
+  qa eval --compare before.json after.json   what a change did (save results with --output)
 settings come from QA_* environment variables (QA_HOME, QA_TOP_K, QA_THREADS, ...); see README."""
 
 
@@ -33,10 +34,11 @@ def _settings(args) -> Settings:
     return Settings(**overrides)
 
 
-def _pipeline(args, with_reader: bool = True):
+def _pipeline(args):
+    """Unloaded: the question is checked before any model is loaded."""
     from qa.pipeline import Pipeline
 
-    return Pipeline(_settings(args)).load(with_reader=with_reader)
+    return Pipeline(_settings(args))
 
 
 def cmd_index(args) -> int:
@@ -65,7 +67,7 @@ def _label(passage) -> str:
 def cmd_search(args) -> int:
     from qa.serialize import search_response
 
-    pipeline = _pipeline(args, with_reader=False)
+    pipeline = _pipeline(args)
     hits = pipeline.search(args.question, args.k)
     if args.json:
         print(json.dumps(search_response(args.question, hits), ensure_ascii=False, indent=2))
@@ -117,9 +119,34 @@ def cmd_serve(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from qa.evaluate import run_eval_command
+    from qa.evaluate import EvalError, run_eval_command
 
-    return run_eval_command(args, _settings(args))
+    try:
+        return run_eval_command(args, _settings(args))
+    except EvalError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def cmd_feedback_export(args) -> int:
+    from qa.feedback import FeedbackError, FeedbackStore, feedback_path
+
+    path = feedback_path(_settings(args))
+    try:
+        rows, skipped = FeedbackStore(path).export_rows()
+    except FeedbackError as exc:
+        raise UserError(str(exc)) from exc
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.output.with_name(f".{args.output.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, args.output)
+    else:
+        sys.stdout.write(text)
+    note = f" ({skipped} skipped: not helpful and no correct answer given, or superseded)" if skipped else ""
+    where = f" to {args.output}" if args.output else ""
+    print(f"exported {len(rows)} questions from {path}{where}{note}", file=sys.stderr)
+    return 0
 
 
 def cmd_train_reader(args) -> int:
@@ -158,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="parse the document, embed it, write the index")
     common(p)
-    p.add_argument("--kind", choices=["flat", "hnsw"], help="flat: exact (default); hnsw: approximate, for large corpora")
+    p.add_argument(
+        "--kind", choices=["flat", "hnsw"], help="flat: exact (default); hnsw: approximate, for large corpora"
+    )
     p.add_argument("--if-needed", action="store_true", help="do nothing when the index is present and up to date")
     p.set_defaults(func=cmd_index)
 
@@ -189,6 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_eval)
 
+    p = sub.add_parser("feedback", help="readers' feedback collected by POST /v1/feedback")
+    fsub = p.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    f = fsub.add_parser("export", help="write the feedback as eval questions (JSONL, the format `qa eval` reads)")
+    f.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
+    f.add_argument("--index-dir", type=Path, help="index whose feedback to export (default: $QA_HOME/index)")
+    f.set_defaults(func=cmd_feedback_export)
+
     p = sub.add_parser("train-reader", help="train the extractive reader on SQuAD-format data")
     p.add_argument("--data", type=Path, nargs="+", required=True, help="SQuAD-format files (DRCD, CMRC 2018)")
     p.add_argument("--output", type=Path, default=Path("var/reader"), help="where the reader is written")
@@ -211,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     from qa.pipeline import QuestionError
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     if not args.verbose:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("TQDM_DISABLE", "1") if not sys.stderr.isatty() else None

@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     corpus: Path = Field(BUNDLED_CORPUS, description="document to index (report text, SQuAD JSON or JSONL)")
     index_dir: Path | None = Field(None, description="index folder; default HOME/index")
     embedding_model: str = Field(
-        PACKAGED_MODEL_NAME, description="'multilingual-e5-small' (packaged, offline) or any sentence-transformers name/path"
+        PACKAGED_MODEL_NAME,
+        description="'multilingual-e5-small' (packaged, offline) or any sentence-transformers name/path",
     )
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "

@@ -62,9 +62,7 @@ def load_corpus(path: Path) -> list[Passage]:
             paragraphs, _ = read_squad(path)
         except SquadFormatError as exc:
             raise CorpusError(str(exc)) from exc
-        return [
-            Passage(id=p.id, text=p.context, order=i, section=p.title or None) for i, p in enumerate(paragraphs)
-        ]
+        return [Passage(id=p.id, text=p.context, order=i, section=p.title or None) for i, p in enumerate(paragraphs)]
     if stripped.startswith("["):
         raise CorpusError(f"{path}: a JSON array is not supported; use JSON lines or SQuAD format")
     if any(_PARAGRAPH.match(line) for line in text.split("\n")):
@@ -102,7 +100,10 @@ def parse_report(text: str, path: Path | str = "<report>") -> list[Passage]:
                 number = int(note.group(1))
                 passages.append(
                     Passage(
-                        id=f"fn{number}", text=note.group(2), order=len(passages), section="註釋",
+                        id=f"fn{number}",
+                        text=note.group(2),
+                        order=len(passages),
+                        section="註釋",
                         after=_footnote_anchor(passages, number),
                     )
                 )
@@ -120,8 +121,12 @@ def parse_report(text: str, path: Path | str = "<report>") -> list[Passage]:
             last_paragraph = number
             passages.append(
                 Passage(
-                    id=f"p{number}", text=para.group(2), order=len(passages), paragraph=number,
-                    section=section or chapter, heading=heading,
+                    id=f"p{number}",
+                    text=para.group(2),
+                    order=len(passages),
+                    paragraph=number,
+                    section=section or chapter,
+                    heading=heading,
                 )
             )
             continue
@@ -134,8 +139,13 @@ def parse_report(text: str, path: Path | str = "<report>") -> list[Passage]:
             box_count += 1
             passages.append(
                 Passage(
-                    id=f"box-{box_count}", text="\n".join(body), order=len(passages), box=title,
-                    section=section or chapter, heading=heading, after=last_paragraph,
+                    id=f"box-{box_count}",
+                    text="\n".join(body),
+                    order=len(passages),
+                    box=title,
+                    section=section or chapter,
+                    heading=heading,
+                    after=last_paragraph,
                 )
             )
             continue
@@ -187,8 +197,13 @@ def parse_jsonl(text: str, path: Path | str) -> list[Passage]:
             raise CorpusError(f'{path}:{lineno}: "paragraph" must be an integer')
         passages.append(
             Passage(
-                id=pid, text=obj["text"], order=len(passages), paragraph=paragraph,
-                box=obj.get("box"), section=obj.get("section") or obj.get("title"), heading=obj.get("heading"),
+                id=pid,
+                text=obj["text"],
+                order=len(passages),
+                paragraph=paragraph,
+                box=obj.get("box"),
+                section=obj.get("section") or obj.get("title"),
+                heading=obj.get("heading"),
             )
         )
     if not passages:

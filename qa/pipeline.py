@@ -6,6 +6,7 @@ import logging
 import time
 
 import numpy as np
+
 from embeddings.e5_package import ensure_packaged_model
 from embeddings.encoder import Embedder
 from qa.config import Settings
@@ -38,8 +39,8 @@ class Pipeline:
     def load(self, with_reader: bool = True) -> Pipeline:
         s = self.settings
         if self.index is None:
-            self.embedder.load()
             self.index = load_index(s.resolved_index_dir, self.embedder, s.corpus)
+            self.embedder.load()
             self.retriever = HybridRetriever(
                 self.index, self.embedder, s.dense_weight, s.sentence_weight, s.non_cjk_dense_weight, s.candidates
             )
@@ -97,14 +98,12 @@ class Pipeline:
             return [], True
         return ranked[: self.settings.max_answers], False
 
-    def ask(self, question: str, top_k: int | None = None, read_k: int | None = None) -> AskResult:
-        """`read_k` reads only the first hits while returning all `top_k` (evaluation measures
-        Recall@10 from the same call that answers from the usual top 5)."""
+    def ask(self, question: str, top_k: int | None = None) -> AskResult:
         question = self.check_question(question)
         t0 = time.perf_counter()
         hits = self.search(question, top_k)
         t1 = time.perf_counter()
-        answers, no_answer = self.read(question, hits[:read_k] if read_k else hits)
+        answers, no_answer = self.read(question, hits)
         t2 = time.perf_counter()
         timings = {
             "retrieve": round((t1 - t0) * 1000, 1),

@@ -72,7 +72,5 @@ def read_squad(path: Path) -> tuple[list[SquadParagraph], list[SquadQuestion]]:
                         starts.append(start)
                 if qa.get("answers") and not texts:
                     continue  # every gold span is absent from its context: unusable
-                questions.append(
-                    SquadQuestion(str(qa["id"]), qa["question"], paragraph, tuple(texts), tuple(starts))
-                )
+                questions.append(SquadQuestion(str(qa["id"]), qa["question"], paragraph, tuple(texts), tuple(starts)))
     return paragraphs, questions

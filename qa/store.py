@@ -102,7 +102,9 @@ def load_index(index_dir: Path, embedder: Embedder, corpus: Path | None) -> Load
         ]
         owners = np.asarray(json.loads((Path(index_dir) / SENTENCES).read_text()), dtype=np.int64)
     except (OSError, ValueError, TypeError) as exc:
-        raise IndexUnusableError(f"index in {index_dir} is corrupt (passage files unreadable); rebuild it with `qa index`") from exc
+        raise IndexUnusableError(
+            f"index in {index_dir} is corrupt (passage files unreadable); rebuild it with `qa index`"
+        ) from exc
     if len(passages) + len(owners) != len(vectors) or (len(owners) and owners.max() >= len(passages)):
         raise IndexUnusableError(
             f"index in {index_dir} is corrupt ({len(passages)} passages, {len(owners)} sentences, "

@@ -31,7 +31,6 @@ from qa.reader import (
     Windows,
     build_qa_model,
     decode_spans,
-    load_word_embeddings,
     make_windows,
     trim_span,
 )
@@ -59,6 +58,7 @@ class TrainConfig:
 
 
 # ---------------------------------------------------------------- data
+
 
 def split_questions(mrc_files: list[Path], val_fraction: float, seed: int):
     """All questions for training, except ~val_fraction of DRCD *articles* held out whole."""
@@ -122,6 +122,7 @@ def validation_windows(tokenizer, questions: list[SquadQuestion], cfg: TrainConf
 
 
 # ---------------------------------------------------------------- training
+
 
 def _device(name: str):
     import torch
@@ -243,7 +244,9 @@ def _save_checkpoint(path: Path, model, optim, sched, step: int) -> None:
 
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict(), "optim": optim.state_dict(), "sched": sched.state_dict(), "step": step}, tmp)
+    torch.save(
+        {"model": model.state_dict(), "optim": optim.state_dict(), "sched": sched.state_dict(), "step": step}, tmp
+    )
     os.replace(tmp, path)
 
 
@@ -281,6 +284,7 @@ def export_reader(model, out_dir: Path, cfg: TrainConfig, info: dict) -> list[Pa
 
 # ---------------------------------------------------------------- starting weights
 
+
 def encoder_state(encoder_dir: Path) -> dict:
     """The packaged encoder's weights under BertForQuestionAnswering's names."""
     from safetensors.torch import load_file
@@ -297,7 +301,12 @@ def load_start_weights(model, state: dict) -> None:
 
 
 def train_reader(
-    mrc_files: list[Path], encoder_dir: Path, out_dir: Path, cfg: TrainConfig, device: str = "auto", resume: bool = False
+    mrc_files: list[Path],
+    encoder_dir: Path,
+    out_dir: Path,
+    cfg: TrainConfig,
+    device: str = "auto",
+    resume: bool = False,
 ) -> dict:
     """The whole job on this machine: tokenise, train (checkpointing), validate, export."""
     from transformers import AutoTokenizer
@@ -311,7 +320,12 @@ def train_reader(
     model = build_qa_model(encoder_dir)
     load_start_weights(model, encoder_state(encoder_dir))
     history = train(
-        model, features, cfg, dev, out_dir / "checkpoint.pt", resume,
+        model,
+        features,
+        cfg,
+        dev,
+        out_dir / "checkpoint.pt",
+        resume,
         evaluate_fn=lambda m: evaluate(m, val_qs, val_windows, cfg, dev),
     )
     info = {"validation": history[-1] if history else None, "history": history, "data": [p.name for p in mrc_files]}
@@ -320,6 +334,7 @@ def train_reader(
 
 
 # ---------------------------------------------------------------- bundles for a GPU machine
+
 
 def make_bundle(mrc_files: list[Path], encoder_dir: Path, weights_file: Path, out_dir: Path, cfg: TrainConfig) -> Path:
     """Everything training needs, with the 4-bit weights cut down to the vocabulary in use."""
@@ -331,7 +346,9 @@ def make_bundle(mrc_files: list[Path], encoder_dir: Path, weights_file: Path, ou
     train_qs, val_qs = split_questions(mrc_files, cfg.val_fraction, cfg.seed)
     features = featurize(tokenizer, train_qs, cfg)
     val_windows = validation_windows(tokenizer, val_qs, cfg)
-    vocab = np.unique(np.concatenate([features["input_ids"].ravel(), *[w.input_ids.ravel() for w in val_windows], np.arange(4)]))
+    vocab = np.unique(
+        np.concatenate([features["input_ids"].ravel(), *[w.input_ids.ravel() for w in val_windows], np.arange(4)])
+    )
     remap = lambda ids: np.searchsorted(vocab, ids).astype(np.uint16)  # noqa: E731
     header, tensors = read_e5s1(weights_file)
     arrays: dict[str, np.ndarray] = {}
@@ -359,7 +376,9 @@ def make_bundle(mrc_files: list[Path], encoder_dir: Path, weights_file: Path, ou
         ],
     }
     (out_dir / "bundle.json").write_text(json.dumps(meta, ensure_ascii=False))
-    log.info("bundle: %d train windows, %d val questions, %d tokens in use", len(features["start"]), len(val_qs), len(vocab))
+    log.info(
+        "bundle: %d train windows, %d val questions, %d tokens in use", len(features["start"]), len(val_qs), len(vocab)
+    )
     return out_dir
 
 
@@ -390,7 +409,12 @@ def run_bundle(bundle_dir: Path, out_dir: Path, device: str, overrides: dict) ->
     val_qs, windows = _bundle_validation(meta, arrays)
     dev = _device(device)
     history = train(
-        model, features, cfg, dev, out_dir / "checkpoint.pt", resume,
+        model,
+        features,
+        cfg,
+        dev,
+        out_dir / "checkpoint.pt",
+        resume,
         evaluate_fn=lambda m: evaluate(m, val_qs, windows, cfg, dev),
     )
     info = {"validation": history[-1] if history else None, "history": history, "data": meta["data"]}
@@ -436,8 +460,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     overrides = {
-        "epochs": args.epochs, "lr": args.lr, "negative_share": args.negative_share,
-        "batch_size": args.batch_size, "resume": args.resume,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "negative_share": args.negative_share,
+        "batch_size": args.batch_size,
+        "resume": args.resume,
     }
     info = run_bundle(args.bundle, args.out, args.device, overrides)
     print(json.dumps(info["validation"]))

@@ -1,0 +1,316 @@
+"""The `qa eval --report` page: one self-contained HTML file (plots embedded as SVG) that shows
+how often the service is right and, question by question, why it was wrong."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import os
+from pathlib import Path
+
+from qa.evaluate import RECALL_KS
+
+log = logging.getLogger(__name__)
+
+_BLUE, _ORANGE, _GREEN, _GREY, _RED = "#1f6fb4", "#e08a1e", "#2e9a4a", "#8a8a8a", "#c0392b"
+_CJK_FONTS = ["Noto Sans CJK TC", "Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "Microsoft JhengHei",
+              "PingFang TC", "Heiti TC"]
+
+
+def _figure(width: float, height: float):
+    """A pyplot-free Figure (no global state, safe in a server thread) whose text can show CJK."""
+    import matplotlib
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans", *[f for f in _CJK_FONTS if f in available]]
+    matplotlib.rcParams["svg.fonttype"] = "path"  # glyphs as outlines: the page needs no fonts
+    matplotlib.rcParams["svg.hashsalt"] = "qa-eval"  # stable ids: the same result gives the same page
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _embed(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="" src="data:image/svg+xml;base64,{data}">'
+
+
+def plot_breakdowns(result: dict) -> str | None:
+    """F1 (and EM) by question type and by script, with how many questions each bar stands on."""
+    groups = [(g, result.get(g) or {}) for g in ("by_type", "by_script")]
+    groups = [(g, t) for g, t in groups if t]
+    if not groups or result["retrieval_only"]:
+        return None
+    fig = _figure(10, 3.6)
+    axes = fig.subplots(1, len(groups), squeeze=False)[0]
+    for ax, (group, table) in zip(axes, groups, strict=True):
+        names = list(table)
+        f1 = [table[n]["f1"] for n in names]
+        em = [table[n]["em"] for n in names]
+        ys = range(len(names))
+        ax.barh([y + 0.2 for y in ys], f1, height=0.4, color=_BLUE, label="F1")
+        ax.barh([y - 0.2 for y in ys], em, height=0.4, color=_ORANGE, label="EM")
+        for y, n in zip(ys, names, strict=True):
+            ax.text(101, y, f"n={table[n]['n']}", va="center", fontsize=8, color=_GREY)
+        ax.set_yticks(list(ys), names)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 112)
+        ax.set_xlabel("percent")
+        ax.set_title(f"by {group[3:]}")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].legend(loc="lower right", fontsize=8)
+    return _embed(fig)
+
+
+def plot_recall(result: dict) -> str | None:
+    curve = result.get("recall_curve") or []
+    if not curve or curve[0] is None:
+        return None
+    fig = _figure(5, 3.4)
+    ax = fig.subplots()
+    ks = list(range(1, len(curve) + 1))
+    ax.plot(ks, curve, marker="o", color=_BLUE)
+    read_k = result["system"].get("read_k")
+    if read_k and read_k <= len(curve):
+        ax.axvline(read_k, color=_GREY, ls="--", lw=1)
+        ax.text(read_k + 0.1, min(curve) if min(curve) < 0.9 else 0.5, f" reader reads top {read_k}",
+                fontsize=8, color=_GREY)
+    for k in RECALL_KS:
+        if k <= len(curve):
+            ax.annotate(f"{curve[k - 1]:.3f}", (k, curve[k - 1]), textcoords="offset points", xytext=(0, 7),
+                        ha="center", fontsize=8)
+    ax.set_xticks(ks)
+    ax.set_ylim(min(0.5, min(curve) - 0.05), 1.04)
+    ax.set_xlabel("k (passages retrieved)")
+    ax.set_ylabel("Recall@k")
+    ax.set_title(f"gold passage in the top k (n={result['metrics']['retrieval']['n']})")
+    ax.grid(alpha=0.3)
+    return _embed(fig)
+
+
+def plot_latency(result: dict) -> str | None:
+    values = [q["latency_ms"] for q in result["questions"] if q.get("latency_ms") is not None]
+    if not values:
+        return None
+    lat = result["metrics"]["latency_ms"]
+    fig = _figure(5, 3.4)
+    ax = fig.subplots()
+    ax.hist(values, bins=min(40, max(8, len(values) // 4)), color=_BLUE, alpha=0.85)
+    for name, color in (("p50", _GREEN), ("p95", _RED)):
+        ax.axvline(lat[name], color=color, ls="--", lw=1.2, label=f"{name} {lat[name]:.0f} ms")
+    ax.set_xlabel("milliseconds per question")
+    ax.set_ylabel("questions")
+    ax.set_title("latency, one question at a time")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _embed(fig)
+
+
+def plot_threshold(result: dict) -> str | None:
+    sweep = result.get("threshold_sweep") or []
+    if not sweep:
+        return None
+    fig = _figure(10, 3.6)
+    ax = fig.subplots()
+    ts = [row["threshold"] for row in sweep]
+    series = [("f1", "F1 (all)", _BLUE, "-"), ("has_ans_f1", "F1 answerable", _ORANGE, "-"),
+              ("no_ans_f1", "unanswerable handled", _GREEN, "-"), ("answered", "% answered", _GREY, ":")]
+    for key, label, color, ls in series:
+        ys = [row[key] for row in sweep]
+        if any(y is not None for y in ys):
+            ax.plot(ts, [y if y is not None else float("nan") for y in ys], color=color, ls=ls, label=label)
+    configured = result["system"]["no_answer_threshold"]
+    best = result["metrics"]["best_threshold"]
+    ax.axvline(configured, color="black", lw=1, ls="--", label=f"configured {configured:g}")
+    ax.axvline(best["threshold"], color=_RED, lw=1, ls="--",
+               label=f"best {best['threshold']:.3g} (F1 {best['f1']:.1f})")
+    ax.set_xscale("symlog", linthresh=0.01)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 102)
+    ax.set_xlabel("no-answer threshold on the top answer's score (log scale below 0.01)")
+    ax.set_ylabel("percent")
+    ax.set_title("answering vs abstaining: withhold answers scoring below the threshold")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return _embed(fig)
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _frac(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _cards(result: dict) -> str:
+    m = result["metrics"]
+    r, lat = m["retrieval"], m["latency_ms"]
+    cards = []
+    if not result["retrieval_only"]:
+        best = m["best_threshold"]
+        cards += [
+            ("EM", _pct(m["em"]), f"HasAns {_pct(m['has_ans']['em'])} · NoAns {_pct(m['no_ans']['em'])}"),
+            ("F1", _pct(m["f1"]), f"HasAns {_pct(m['has_ans']['f1'])} · NoAns {_pct(m['no_ans']['f1'])}"),
+            ("no-answer accuracy", _pct(m["no_answer_accuracy"]), f"answered {_pct(m['answered'])}%"),
+            ("citation accuracy", _pct(m["citation_accuracy"]), "top answer cites the gold passage"),
+            ("best threshold", f"{best['threshold']:.3g}", f"F1 {_pct(best['f1'])} · EM {_pct(best['em'])}"),
+        ]
+    cards += [
+        ("Recall@1 / @5", f"{_frac(r['recall@1'])} / {_frac(r['recall@5'])}",
+         f"@3 {_frac(r['recall@3'])} · @10 {_frac(r['recall@10'])} · n={r['n']}"),
+        ("MRR@10", _frac(r["mrr@10"]), ""),
+        ("latency p50 / p95", f"{lat['p50']:.0f} / {lat['p95']:.0f} ms" if lat["p50"] is not None else "–",
+         f"mean {lat['mean']:.0f} ms" if lat["mean"] is not None else ""),
+    ]
+    return "".join(f'<div class="card"><div class="k">{_e(k)}</div><div class="v">{_e(v)}</div>'
+                   f'<div class="s">{_e(s)}</div></div>' for k, v, s in cards)
+
+
+def _breakdown_table(result: dict, group: str) -> str:
+    table = result.get(group) or {}
+    if not table:
+        return ""
+    answer = not result["retrieval_only"]
+    head = "<th>n</th>" + ("<th>EM</th><th>F1</th><th>citation</th>" if answer else "") + "<th>R@1</th><th>R@5</th>"
+    rows = []
+    for name, v in table.items():
+        cells = f"<td>{v['n']}</td>"
+        if answer:
+            cells += f"<td>{_pct(v['em'])}</td><td>{_pct(v['f1'])}</td><td>{_pct(v['citation_accuracy'])}</td>"
+        cells += f"<td>{_frac(v['recall@1'])}</td><td>{_frac(v['recall@5'])}</td>"
+        rows.append(f"<tr><th>{_e(name)}</th>{cells}</tr>")
+    return f'<table class="num"><tr><th>{_e(group[3:])}</th>{head}</tr>{"".join(rows)}</table>'
+
+
+def _misses(result: dict) -> tuple[str, int]:
+    """Every missed question: what was asked, expected and answered, which passage, and why."""
+    questions = result["questions"]
+    if result["retrieval_only"]:
+        missed = [q for q in questions if q["answerable"] and q.get("gold") is not None and q.get("gold_rank") != 1]
+        missed.sort(key=lambda q: (q["gold_rank"] is not None, -(q["gold_rank"] or 0)))
+        rows = [
+            f"<tr><td>{_e(q['id'])}</td><td>{_e(q.get('type'))}<br><small>{_e(q.get('script'))}</small></td>"
+            f"<td class='q'>{_e(q['question'])}</td><td>{_e(q['gold_label'])}</td>"
+            f"<td>{_e(q['gold_rank'] or 'not in top 10')}</td><td>{_e(' · '.join(q['retrieved'][:3]))}</td></tr>"
+            for q in missed
+        ]
+        head = "<tr><th>id</th><th>type</th><th>question</th><th>gold</th><th>gold rank</th><th>top 3</th></tr>"
+        return f'<table class="miss">{head}{"".join(rows)}</table>', len(missed)
+    missed = [q for q in questions if q.get("miss")]
+    order = {"retrieval": 0, "wrong passage": 1, "abstained": 2, "false answer": 3, "wrong span": 4,
+             "span boundary": 5, "error": 6}
+    missed.sort(key=lambda q: (order.get(q["reason"], 9), q["f1"], q["id"]))
+    rows = []
+    for q in missed:
+        gold = " | ".join(q["answers"]) or "(not answered by the document)"
+        if q["top_answer"] and not q["prediction"]:
+            pred_html = f"(no answer)<br><small>withheld: {_e(q['top_answer'])}</small>"
+        else:
+            pred_html = _e(q["prediction"] or "(no answer)")
+        score = "–" if q["score"] is None else f"{q['score']:.3g}"
+        cited_ok = q.get("citation_correct")
+        mark = "" if cited_ok is None else ("<span class='ok'>✓</span> " if cited_ok else "<span class='bad'>✗</span> ")
+        cited = _e(q["cited"]) if q.get("cited") and q["prediction"] else "–"
+        rank = q["gold_rank"] if q["gold_rank"] is not None else ("–" if q.get("gold") is None else ">10")
+        rows.append(
+            f"<tr><td>{_e(q['id'])}</td><td>{_e(q.get('type'))}<br><small>{_e(q.get('script'))}</small></td>"
+            f"<td class='q'>{_e(q['question'])}</td><td>{_e(gold)}</td><td>{pred_html}</td>"
+            f"<td class='n'>{score}</td><td class='n'>{q['f1']:.2f}</td>"
+            f"<td>{mark}{cited}<br><small>gold {_e(q['gold_label'] or '–')}</small></td><td class='n'>{rank}</td>"
+            f"<td><b>{_e(q['reason'])}</b><br><small>{_e(q['why'])}</small></td></tr>"
+        )
+    head = ("<tr><th>id</th><th>type</th><th>question</th><th>gold answer</th><th>prediction</th><th>score</th>"
+            "<th>F1</th><th>cited vs gold</th><th>gold rank</th><th>why</th></tr>")
+    return f'<table class="miss">{head}{"".join(rows)}</table>', len(missed)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK TC","Noto Sans TC","PingFang TC",
+"Microsoft JhengHei",sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
+h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.meta{color:#666;font-size:13px;line-height:1.5}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:150px}
+.card .k{font-size:12px;color:#666}.card .v{font-size:22px;font-weight:600}.card .s{font-size:11px;color:#888}
+.plots img{max-width:100%;display:block;margin:8px 0}
+.row{display:flex;flex-wrap:wrap;gap:16px}.row img{max-width:560px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+th,td{border:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left}
+table.num td{text-align:right}tr:nth-child(even) td{background:#fafafa}
+table.miss td.q{max-width:300px}td.n{text-align:right;white-space:nowrap}
+small{color:#777}.ok{color:#2e9a4a;font-weight:bold}.bad{color:#c0392b;font-weight:bold}
+"""
+
+
+def render_report(result: dict) -> str:
+    """The whole page as a string: no external files, scripts or fonts needed to view it."""
+    ds, sysinfo, m = result["dataset"], result["system"], result["metrics"]
+    machine = sysinfo.get("machine") or {}
+    plots = {name: fn(result) for name, fn in (("breakdowns", plot_breakdowns), ("recall", plot_recall),
+                                                 ("latency", plot_latency), ("threshold", plot_threshold))}
+    misses, n_missed = _misses(result)
+    where = sysinfo.get("url") or f"in-process, index {sysinfo.get('index_dir')}"
+    reasons = result.get("misses_by_reason") or {}
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>qa eval · {_e(ds.get('name', 'dataset'))}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Answer accuracy on {_e(ds.get('name', 'the data set'))}</h1>",
+        "<div class='meta'>",
+        f"{ds['questions']} questions ({ds['answerable']} answerable, {ds['unanswerable']} unanswerable)"
+        + (f" · first {ds['limit']} only" if ds.get("limit") else "")
+        + f" · {_e(ds.get('format', ''))} · sha256 {_e((ds.get('sha256') or '')[:12])}<br>",
+        f"system: {_e(where)} · corpus {_e(sysinfo.get('corpus'))} ({_e(sysinfo.get('passages'))} passages) · "
+        f"embedding model {_e(sysinfo.get('embedding_model'))} · reader reads top {_e(sysinfo.get('read_k'))} · "
+        f"no-answer threshold {_e(sysinfo.get('no_answer_threshold'))}<br>",
+        f"measured {_e(result.get('created'))} on {_e(machine.get('cpu') or 'unknown CPU')}, "
+        f"{_e(machine.get('cores'))} cores, {_e(machine.get('threads') or '?')} thread(s) · "
+        "EM/F1 per CMRC 2018 (character tokens, longest common run), percent; recall as a fraction",
+        "</div>",
+        "<div class='cards'>" + _cards(result) + "</div>",
+    ]
+    if m.get("errors"):
+        parts.append(f"<p class='bad'>{m['errors']} questions failed or were refused; see the table below.</p>")
+    parts.append("<div class='plots'>")
+    if plots["breakdowns"]:
+        parts += ["<h2>F1 by question type and script</h2>", plots["breakdowns"],
+                  "<div class='row'>", _breakdown_table(result, "by_type"), _breakdown_table(result, "by_script"),
+                  "</div>"]
+    parts.append("<h2>Retrieval and latency</h2><div class='row'>")
+    parts += [p for p in (plots["recall"], plots["latency"]) if p]
+    parts.append("</div>")
+    if result["retrieval_only"]:
+        parts += [_breakdown_table(result, "by_type"), _breakdown_table(result, "by_script")]
+    if plots["threshold"]:
+        best = m["best_threshold"]
+        parts += ["<h2>No-answer threshold</h2>", plots["threshold"],
+                  f"<p class='meta'>At the configured threshold F1 is {_pct(m['f1'])}; a threshold of "
+                  f"{best['threshold']:.3g} would give F1 {_pct(best['f1'])} (answerable {_pct(best['has_ans_f1'])}, "
+                  f"unanswerable {_pct(best['no_ans_f1'])}). Chosen on this set, so optimistic for it.</p>"]
+    parts.append("</div>")
+    title = "Retrieval misses (gold passage not ranked first)" if result["retrieval_only"] else "Every miss"
+    parts.append(f"<h2>{title}: {n_missed} of {ds['questions']}</h2>")
+    if reasons:
+        parts.append("<p class='meta'>" + " · ".join(f"{_e(k)}: {v}" for k, v in reasons.items()) + "</p>")
+    parts += [misses, "</body></html>"]
+    return "\n".join(parts)
+
+
+def write_report(result: dict, path: Path) -> Path:
+    """Write to a temporary name and rename into place, like every file this project writes."""
+    path = Path(path)
+    page = render_report(result)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, path)
+    log.info("report written to %s (%d KB)", path, len(page) // 1024)
+    return path

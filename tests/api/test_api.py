@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+
+def test_health(client):
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["passages"] == 165 and body["model"] == "multilingual-e5-small"
+
+
+def test_search(client):
+    r = client.post("/v1/search", json={"question": "联合国支持的多边裁军谈判最终要实现什么?", "top_k": 3})
+    assert r.status_code == 200
+    passages = r.json()["passages"]
+    assert len(passages) == 3 and passages[0]["paragraph"] == 134
+    assert {"score", "dense_score", "sparse_score", "section", "text"} <= set(passages[0])
+
+
+def test_ask_shape(client):
+    r = client.post("/v1/ask", json={"question": "巴基斯坦的暴雨洪灾波及了多少人?"})
+    assert r.status_code == 200
+    body = r.json()
+    top = body["answers"][0]
+    assert body["no_answer"] is False and top["paragraph"] == 121 and "3300萬人" in top["text"]
+    passage = next(p for p in body["passages"] if p["id"] == top["id"])
+    assert passage["text"][top["start"] : top["end"]] == top["text"]
+    assert passage["text"][top["context_start"] :].startswith(top["context"])
+    assert set(body["timings_ms"]) == {"retrieve", "read", "total"}
+
+
+def test_passage_lookup(client):
+    assert client.get("/v1/passages/p119").json()["paragraph"] == 119
+    r = client.get("/v1/passages/p999")
+    assert r.status_code == 404 and "p999" in r.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"question": ""}, "question: the question is empty"),
+        ({"question": "   "}, "question: the question is empty"),
+        ({"question": "問" * 1001}, "the limit is 1000"),
+        ({"question": "有效?", "top_k": 0}, "top_k"),
+        ({"question": "有效?", "top_k": 51}, "top_k"),
+        ({"question": 42}, "question"),
+        ({}, "question: Field required"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/v1/search", "/v1/ask"])
+def test_bad_input_is_a_readable_422(client, path, body, message):
+    r = client.post(path, json=body)
+    assert r.status_code == 422
+    assert message in r.json()["error"]
+
+
+def test_not_json_is_422_not_500(client):
+    r = client.post("/v1/ask", content=b"{broken", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and "error" in r.json()
+
+
+def test_openapi_docs(client):
+    assert client.get("/docs").status_code == 200
+    assert "/v1/ask" in client.get("/openapi.json").json()["paths"]

@@ -1,0 +1,70 @@
+"""The installed `qa` command, as a user runs it: clear one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def qa(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_help_explains_commands():
+    out = qa("--help").stdout
+    for command in ("index", "search", "ask", "serve", "eval", "train-reader"):
+        assert command in out
+    assert "QA_" in out
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question(question):
+    r = qa("ask", question)
+    assert r.returncode == 2 and "the question is empty" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_huge_question(tmp_path):
+    r = qa("search", "問" * 40_000)  # 120 kB, near the OS limit for one argument
+    assert r.returncode == 2 and "the limit is 1000" in r.stderr
+
+
+def test_missing_index(tmp_path):
+    r = qa("search", "聯合國", "--index-dir", str(tmp_path / "nothing"))
+    assert r.returncode == 2 and "no index" in r.stderr and "qa index" in r.stderr
+
+
+def test_corrupt_corpus(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "text": "ok"}\n{oops\n', encoding="utf-8")
+    r = qa("index", "--corpus", str(bad), "--index-dir", str(tmp_path / "ix"))
+    assert r.returncode == 2 and "bad.jsonl:2: not valid JSON" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "ix").exists()  # nothing half-written
+
+
+def test_index_search_and_ask_json(tmp_path, settings):
+    doc = tmp_path / "doc.jsonl"
+    lines = ['{"id": "a", "text": "跨河大橋於2021年動工,預計明年通車。"}', '{"id": "b", "text": "新學校九月開學。"}']
+    doc.write_text("\n".join(lines), encoding="utf-8")
+    ix = str(tmp_path / "ix")
+    env = {"QA_HOME": str(settings.home)}
+    r = qa("index", "--corpus", str(doc), "--index-dir", ix, env=env)
+    assert r.returncode == 0, r.stderr
+    assert (
+        qa("index", "--if-needed", "--corpus", str(doc), "--index-dir", ix, env=env)
+        .stdout.strip()
+        .endswith("up to date")
+    )
+    r = qa("ask", "大橋哪一年動工?", "--json", "--corpus", str(doc), "--index-dir", ix, env=env)
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert body["passages"][0]["id"] == "a" and "2021" in body["answers"][0]["text"]

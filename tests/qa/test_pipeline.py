@@ -1,0 +1,73 @@
+"""End to end on the bundled report with the real embedder, retriever and trained reader."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.pipeline import QuestionError
+from qa.reader import trim_span
+
+
+@pytest.mark.parametrize(
+    ("question", "paragraph"),
+    [
+        ("照現在的速度,要多少年才能在職場領導層實現男女平等代表?", 65),  # Traditional
+        ("联合国支持的多边裁军谈判最终要实现什么?", 134),  # Simplified against Traditional text
+        ("By mid-June 2023, what volume of grain had been exported under the Black Sea Initiative?", 13),
+    ],
+)
+def test_search_finds_the_paragraph(pipeline, question, paragraph):
+    assert pipeline.search(question, 5)[0].passage.paragraph == paragraph
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "paragraph"),
+    [
+        ("2022年全球人口突破了哪個里程碑數字?", "80億", 35),
+        ("兩個人道主義集合基金為阿富汗撥了多少款?", "2.89億美元", 124),
+        ("用來公正監測阿富汗毒品與犯罪情況的信息中心設在哪個國家?", "烏茲別克斯坦", 146),
+    ],
+)
+def test_answers_are_cited_verbatim_spans(pipeline, question, answer, paragraph):
+    result = pipeline.ask(question)
+    assert not result.no_answer
+    top = result.answers[0]
+    assert answer in top.text
+    assert top.passage.paragraph == paragraph
+    assert top.passage.text[top.start : top.end] == top.text
+    assert top.text in top.context and top.context in top.passage.text
+    assert 0 < top.score <= 1
+    assert set(result.timings_ms) == {"retrieve", "read", "total"}
+
+
+def test_box_is_cited_by_title(pipeline):
+    result = pipeline.ask("人權、民間社會和反恐高級別國際會議是聯合國與哪國政府合辦的?")
+    assert result.answers[0].passage.box == "第一次人权、民间社会和反恐高级别国际会议"
+    assert "西班牙" in result.answers[0].text
+
+
+def test_unanswerable_question_says_so(pipeline):
+    result = pipeline.ask("2022年因惡意攻擊而殉職的維和人員一共有多少名?")
+    assert result.no_answer and result.answers == []
+    assert result.hits  # the closest passages are still there to read
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\u3000\n", "問" * 1001])
+def test_bad_questions_are_refused(pipeline, question):
+    with pytest.raises(QuestionError):
+        pipeline.ask(question)
+
+
+def test_offsets_hold_for_every_answer(pipeline):
+    for question in [
+        "聯合國在內部靠哪兩項戰略推動員工隊伍的平等與多元?",
+        "Where is the Secretary-General's report from?",
+    ]:
+        for a in pipeline.ask(question).answers:
+            assert a.passage.text[a.start : a.end] == a.text
+
+
+def test_trim_span_drops_dangling_punctuation():
+    text = "我們籌集了「300億美元」,用於援助。"
+    assert text.__getitem__(slice(*trim_span(text, 5, 13))) == "「300億美元」"
+    assert text.__getitem__(slice(*trim_span(text, 6, 13))) == "300億美元"
