@@ -1,0 +1,229 @@
+"""`make bench`: accuracy, latency and build-time figures, printed and written to bench/results/.
+
+Figures (all on this machine, one question at a time, after warm-up):
+- index build time for the bundled report;
+- the report's dev set end to end: Recall@k and MRR@10 (answerable questions, per script),
+  F1/EM, no-answer handling, citation accuracy, /v1/ask latency through the HTTP app;
+- search latency with 1 and 2 torch/faiss threads (the `QA_THREADS` default is chosen from this);
+- DRCD dev as a 1,000-paragraph corpus: retrieval Recall@k;
+- the reader on its DRCD validation split with the gold paragraph given: EM/F1.
+The shared data sets live in ../shared (a developer checkout has it; users don't need it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "bench" / "results"
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))], 1)
+
+
+def _set_threads(n: int) -> None:
+    import faiss
+    import torch
+
+    torch.set_num_threads(n)
+    faiss.omp_set_num_threads(n)
+
+
+def bench_index_build(settings, out: dict) -> None:
+    from embeddings.encoder import Embedder
+    from qa.store import build_index
+
+    embedder = Embedder(settings.embedding_model, settings.model_cache_dir, settings.threads).load()
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        manifest = build_index(settings.corpus, Path(tmp) / "ix", embedder)
+        out["index_build"] = {
+            "seconds": round(time.perf_counter() - t, 1),
+            "passages": manifest["passages"],
+            "vectors": manifest["vectors"],
+        }
+
+
+def bench_search_latency(pipeline, questions: list[str], out: dict) -> None:
+    """p50/p95 per search (query embedding included) with 1 and 2 threads, same run, same questions."""
+    out["search_latency_ms"] = {}
+    for threads in (2, 1):
+        _set_threads(threads)
+        pipeline.search(questions[0])
+        times = []
+        for q in questions * 2:
+            t = time.perf_counter()
+            pipeline.search(q)
+            times.append((time.perf_counter() - t) * 1000)
+        out["search_latency_ms"][f"threads={threads}"] = {"p50": _pct(times, 50), "p95": _pct(times, 95)}
+    _set_threads(pipeline.settings.threads)
+
+
+def bench_http_ask(pipeline, settings, questions: list[str], out: dict) -> None:
+    """/v1/ask through the FastAPI app (validation + JSON included), one request at a time."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    out["ask_http_latency_ms"] = {}
+    with TestClient(create_app(settings, pipeline)) as client:
+        for threads in (2, 1):
+            _set_threads(threads)
+            client.post("/v1/ask", json={"question": questions[0]})
+            times = []
+            for q in questions:
+                t = time.perf_counter()
+                r = client.post("/v1/ask", json={"question": q})
+                times.append((time.perf_counter() - t) * 1000)
+                assert r.status_code == 200, r.text
+            out["ask_http_latency_ms"][f"threads={threads}"] = {"p50": _pct(times, 50), "p95": _pct(times, 95)}
+    _set_threads(settings.threads)
+
+
+def bench_reader_validation(settings, out: dict) -> None:
+    from embeddings.e5_package import ensure_packaged_model
+    from qa.metrics import exact_match, f1_score
+    from qa.reader import Reader
+    from qa.training import TrainConfig, split_questions
+
+    mrc = SHARED / "mrc"
+    files = [mrc / "DRCD_dev.json", mrc / "cmrc2018_dev.json", mrc / "cmrc2018_trial.json"]
+    cfg = TrainConfig()
+    _, val = split_questions(files, cfg.val_fraction, cfg.seed)
+    reader = Reader(settings.reader_dir, ensure_packaged_model(settings.model_cache_dir), settings.threads).load()
+    em = f1 = 0.0
+    for q in val:
+        spans = reader.read(q.question, [q.paragraph.context])
+        pred = ""
+        if spans:
+            best = max(spans, key=lambda s: s.score)
+            pred = q.paragraph.context[best.start : best.end]
+        em += exact_match(pred, q.answers)
+        f1 += f1_score(pred, q.answers)
+    out["reader_drcd_validation"] = {
+        "questions": len(val),
+        "em": round(100 * em / len(val), 2),
+        "f1": round(100 * f1 / len(val), 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dev", type=Path, default=SHARED / "un-report-dev.jsonl")
+    parser.add_argument("--drcd", type=Path, default=SHARED / "mrc" / "DRCD_dev.json")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["build", "drcd", "reader"], help="parts to skip")
+    args = parser.parse_args(argv)
+    for path in (args.dev, args.drcd):
+        if not path.is_file():
+            print(f"bench: {path} not found (the shared data sets sit beside the checkout)", file=sys.stderr)
+            return 2
+
+    from qa.config import Settings
+    from qa.evaluate import ensure_index, evaluate, load_dataset, squad_pipeline
+    from qa.pipeline import Pipeline
+
+    settings = Settings()
+    out: dict = {
+        "machine": {
+            "cpus": __import__("os").cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "threads_setting": settings.threads,
+        },
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if "build" not in args.skip:
+        print("timing the index build …", file=sys.stderr)
+        bench_index_build(settings, out)
+    ensure_index(settings)
+    pipeline = Pipeline(settings).load()
+    dev = load_dataset(args.dev)
+    print("evaluating the dev set end to end …", file=sys.stderr)
+    result = evaluate(pipeline, dev)
+    m = result["metrics"]
+    out["dev"] = {
+        k: m[k]
+        for k in (
+            "f1",
+            "em",
+            "has_ans",
+            "no_ans",
+            "no_answer_accuracy",
+            "citation_accuracy",
+            "best_threshold",
+            "retrieval",
+            "latency_ms",
+        )
+    }
+    out["dev"]["by_script"] = result["by_script"]
+    questions = [q.question for q in dev]
+    print("timing search and /v1/ask …", file=sys.stderr)
+    bench_search_latency(pipeline, questions, out)
+    bench_http_ask(pipeline, settings, questions, out)
+    if "drcd" not in args.skip:
+        print("DRCD dev as a 1,000-paragraph corpus (the index is cached in var/bench) …", file=sys.stderr)
+        drcd = squad_pipeline(
+            args.drcd, settings, index_dir=ROOT / "var" / "bench" / "drcd-index", with_reader=False, progress=True
+        )
+        r = evaluate(drcd, load_dataset(args.drcd), retrieval_only=True)
+        out["drcd_retrieval"] = {**r["metrics"]["retrieval"], "latency_ms": r["metrics"]["latency_ms"]}
+    if "reader" not in args.skip:
+        print("reader on the DRCD validation split …", file=sys.stderr)
+        bench_reader_validation(settings, out)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    text = json.dumps(out, indent=2, ensure_ascii=False)
+    (RESULTS / f"bench-{stamp}.json").write_text(text, encoding="utf-8")
+    (RESULTS / "latest.json").write_text(text, encoding="utf-8")
+    print_summary(out)
+    print(f"\nwritten to {RESULTS / 'latest.json'}")
+    return 0
+
+
+def print_summary(out: dict) -> None:
+    dev = out["dev"]
+    r = dev["retrieval"]
+    print(f"\nmachine: {out['machine']['cpus']} CPUs, {out['machine']['platform']}")
+    if "index_build" in out:
+        b = out["index_build"]
+        print(f"index build (bundled report): {b['seconds']} s for {b['passages']} passages, {b['vectors']} vectors")
+    print(
+        f"dev retrieval (n={r['n']}): R@1 {r['recall@1']:.3f}  R@3 {r['recall@3']:.3f}  R@5 {r['recall@5']:.3f}  "
+        f"R@10 {r['recall@10']:.3f}  MRR@10 {r['mrr@10']:.3f}"
+    )
+    for script, row in dev["by_script"].items():
+        rr = row.get("retrieval", {})
+        print(
+            f"   {script:12s} n={row.get('n')}  R@1 {rr.get('recall@1')}  R@5 {rr.get('recall@5')}  F1 {row.get('f1')}"
+        )
+    print(
+        f"dev answers: F1 {dev['f1']:.1f}  EM {dev['em']:.1f}  HasAns F1 {dev['has_ans']['f1']:.1f}  "
+        f"NoAns {dev['no_ans']['f1']:.1f} ({dev['no_ans']['n']} q)  citation {dev['citation_accuracy']:.1f}%"
+    )
+    bt = dev["best_threshold"]
+    print(f"   best threshold {bt['threshold']} -> F1 {bt['f1']:.1f}")
+    for name in ("search_latency_ms", "ask_http_latency_ms"):
+        print(f"{name}: " + "  ".join(f"{k}: p50 {v['p50']} p95 {v['p95']}" for k, v in out[name].items()))
+    if "drcd_retrieval" in out:
+        d = out["drcd_retrieval"]
+        print(
+            f"DRCD retrieval (n={d['n']}): R@1 {d['recall@1']:.3f}  R@5 {d['recall@5']:.3f}  R@10 {d['recall@10']:.3f}"
+            f"  MRR@10 {d['mrr@10']:.3f}"
+        )
+    if "reader_drcd_validation" in out:
+        v = out["reader_drcd_validation"]
+        print(f"reader, DRCD validation split (gold paragraph, n={v['questions']}): EM {v['em']}  F1 {v['f1']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
