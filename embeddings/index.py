@@ -59,7 +59,9 @@ class VectorIndex:
         return scores[0][keep], rows[0][keep]
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
-        return np.vstack([self.index.reconstruct(int(r)) for r in rows]) if len(rows) else np.zeros((0, self.index.d))
+        if not len(rows):
+            return np.zeros((0, self.index.d), dtype=np.float32)
+        return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
 
 def write_index(directory: Path, index: VectorIndex, manifest: dict, extra_files: dict[str, str]) -> None:

@@ -247,12 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     from qa.pipeline import QuestionError
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    # our own progress messages (model build, indexing) show by default; libraries' only with -v
+    for name in ("qa", "embeddings"):
+        logging.getLogger(name).setLevel(logging.INFO)
     if not args.verbose:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("TQDM_DISABLE", "1") if not sys.stderr.isatty() else None
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the per-load "Loading weights" bar
+        logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
     try:
         return args.func(args)
     except (UserError, CorpusError, IndexUnusableError, QuestionError, PackagedModelError, FileNotFoundError) as exc:

@@ -477,13 +477,14 @@ def threshold_summary(records: Sequence[dict], threshold: float) -> dict:
     }
 
 
-def best_threshold(records: Sequence[dict]) -> dict:
-    """The threshold that maximises overall F1 (SQuAD 2.0's best_f1_thresh), lowest one on ties."""
+def best_threshold(records: Sequence[dict], prefer: float | None = None) -> dict:
+    """The threshold that maximises overall F1 (SQuAD 2.0's best_f1_thresh). On ties `prefer`
+    (the configured one) wins, so "already optimal" reads as such; else the lowest."""
     scores = sorted({r["score"] for r in records if r.get("score") is not None})
     candidates = [0.0, *scores]
     if scores:
         candidates.append(round(scores[-1] + 1e-4, 6))  # abstain on everything
-    best: dict | None = None
+    best: dict | None = threshold_summary(records, prefer) if prefer is not None else None
     for t in candidates:
         summary = threshold_summary(records, t)
         if best is None or summary["f1"] > best["f1"] + 1e-12:
@@ -654,7 +655,7 @@ def summarise(records: Sequence[dict], threshold: float, read_k: int, retrieval_
     out: dict[str, Any] = {"metrics": metrics}
     if not retrieval_only:
         at = threshold_summary(records, threshold)
-        best = best_threshold(records)
+        best = best_threshold(records, prefer=threshold)
         cited = [r["citation_correct"] for r in records if r["citation_correct"] is not None]
         has = [r for r in records if r["answerable"]]
         no = [r for r in records if not r["answerable"]]
