@@ -316,9 +316,15 @@ def train_reader(
     log.info("%d training questions, %d validation questions", len(train_qs), len(val_qs))
     features = featurize(tokenizer, train_qs, cfg)
     val_windows = validation_windows(tokenizer, val_qs, cfg)
-    dev = _device(device)
     model = build_qa_model(encoder_dir)
     load_start_weights(model, encoder_state(encoder_dir))
+    data = [p.name for p in mrc_files]
+    return train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir, resume, data)
+
+
+def train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir: Path, resume: bool, data) -> dict:
+    """Train with validation after each epoch, then write the reader; returns the reader's info."""
+    dev = _device(device)
     history = train(
         model,
         features,
@@ -328,7 +334,7 @@ def train_reader(
         resume,
         evaluate_fn=lambda m: evaluate(m, val_qs, val_windows, cfg, dev),
     )
-    info = {"validation": history[-1] if history else None, "history": history, "data": [p.name for p in mrc_files]}
+    info = {"validation": history[-1] if history else None, "history": history, "data": data}
     export_reader(model, out_dir, cfg, info)
     return info
 
@@ -407,18 +413,7 @@ def run_bundle(bundle_dir: Path, out_dir: Path, device: str, overrides: dict) ->
     features = {k[2:]: arrays[k] for k in arrays.files if k.startswith("f:")}
     features["input_ids"] = features["input_ids"].astype(np.int64)
     val_qs, windows = _bundle_validation(meta, arrays)
-    dev = _device(device)
-    history = train(
-        model,
-        features,
-        cfg,
-        dev,
-        out_dir / "checkpoint.pt",
-        resume,
-        evaluate_fn=lambda m: evaluate(m, val_qs, windows, cfg, dev),
-    )
-    info = {"validation": history[-1] if history else None, "history": history, "data": meta["data"]}
-    export_reader(model, out_dir, cfg, info)
+    info = train_and_export(model, features, val_qs, windows, cfg, device, out_dir, resume, meta["data"])
     (out_dir / "checkpoint.pt").unlink(missing_ok=True)
     return info
 
