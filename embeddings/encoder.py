@@ -57,7 +57,16 @@ class Embedder:
         return self._encode([self.passage_prefix + t for t in texts], progress)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode([self.query_prefix + t for t in texts], False)
+        """One forward pass through the model's modules: for a single question, encode()'s
+        batching and conversion overhead was ~10% of search latency. Same vectors."""
+        import torch
+
+        self.load()
+        with torch.inference_mode():
+            features = self._model.tokenize([self.query_prefix + t for t in texts])
+            vectors = self._model(features)["sentence_embedding"]
+            vectors = torch.nn.functional.normalize(vectors, dim=-1)
+        return np.ascontiguousarray(vectors.float().numpy(), dtype=np.float32)
 
     def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         self.load()
