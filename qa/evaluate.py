@@ -45,6 +45,10 @@ TYPE_ORDER = ("number", "date", "entity", "place", "phrase", "why/how", "unanswe
 SCRIPT_ORDER = ("traditional", "simplified", "english", "mixed")
 
 
+URL_SWEEP_NOTE = ("note: over HTTP the answers a deployment withholds (below its own no-answer threshold) are not "
+                  "seen, so the best threshold is only searched from that threshold up")
+
+
 class EvalError(ValueError):
     """Evaluation can't go on (bad data set, unreachable deployment); the message says why in a line."""
 
@@ -234,7 +238,7 @@ class Response:
 
 
 def _response_from_payload(ask: dict | None, passages: list[dict], latency_ms: float) -> Response:
-    """Parse the HTTP API's JSON (serialize.ask_response), used for both modes so they agree to the digit."""
+    """Parse the HTTP API's JSON (serialize.ask_response), used for both modes so they agree."""
     answers = (ask or {}).get("answers") or []
     top = answers[0] if answers and not (ask or {}).get("no_answer") else None
     return Response(
@@ -295,7 +299,10 @@ class PipelineBackend:
             return Response(error=str(exc))
         latency = (time.perf_counter() - t0) * 1000
         payload = ask_response(result)
-        return _response_from_payload(payload, payload["passages"], latency)
+        response = _response_from_payload(payload, payload["passages"], latency)
+        if result.answers:  # unrounded, as the pipeline compares it with its threshold (the API rounds to 4 places)
+            response.score = float(result.answers[0].score)
+        return response
 
     def search(self, question: str) -> Response:
         from qa.pipeline import QuestionError
@@ -321,6 +328,7 @@ class PipelineBackend:
             "passages": manifest.get("passages"),
             "embedding_model": p.embedder.model_name,
             "reader": (p.reader.info or {}).get("validation"),
+            "reader_training_data": (p.reader.info or {}).get("data"),
         }
 
 
@@ -379,6 +387,8 @@ class HttpBackend:
         t0 = time.perf_counter()
         status, ask = self._call("POST", "/v1/ask", {"question": question, "top_k": self.retrieve_k})
         latency = (time.perf_counter() - t0) * 1000
+        if status in (404, 405):
+            raise EvalError(f"{self.url} has no POST /v1/ask (HTTP {status}); is it this service?")
         if status != 200:
             return Response(error=f"HTTP {status}: {ask.get('error', 'no message')}")
         return _response_from_payload(ask, ask.get("passages", []), latency)
@@ -387,6 +397,8 @@ class HttpBackend:
         t0 = time.perf_counter()
         status, found = self._call("POST", "/v1/search", {"question": question, "top_k": self.retrieve_k})
         latency = (time.perf_counter() - t0) * 1000
+        if status in (404, 405):
+            raise EvalError(f"{self.url} has no POST /v1/search (HTTP {status}); is it this service?")
         if status != 200:
             return Response(error=f"HTTP {status}: {found.get('error', 'no message')}")
         return _response_from_payload(None, found.get("passages", []), latency)
@@ -517,7 +529,7 @@ def miss_reason(rec: dict, read_k: int) -> tuple[str | None, str]:
     if not rec["prediction"]:
         if rec["top_answer"]:
             return "abstained", f"withheld “{rec['top_answer']}” (score {rec['score']:.3g}, below the threshold)"
-        return "abstained", "the reader found no answer"
+        return "abstained", "no answer returned"
     if rec["em"] == 1.0:
         return "wrong passage", "right words, but cited a passage other than the gold one"
     if has_gold and not cited_ok:
@@ -543,10 +555,13 @@ def _breakdown(records: Sequence[dict], key: str, order: Sequence[str], retrieva
             row["em"] = 100.0 * sum(r["em"] for r in group) / len(group)
             row["f1"] = 100.0 * sum(r["f1"] for r in group) / len(group)
             row["citation_accuracy"] = 100.0 * sum(cited) / len(cited) if cited else None
-        row["recall@1"] = recall_at(ranks, 1)
-        row["recall@5"] = recall_at(ranks, 5)
+        row["retrieval"] = _retrieval(ranks)
         out[name] = row
     return out
+
+
+def _retrieval(ranks: Sequence[int | None]) -> dict:
+    return {"n": len(ranks), **{f"recall@{k}": recall_at(ranks, k) for k in RECALL_KS}, "mrr@10": mrr_at(ranks, 10)}
 
 
 def _as_backend(system) -> Backend:
@@ -564,8 +579,10 @@ def evaluate(
 ) -> dict:
     """Ask every question, one at a time, and score it; the dict `qa eval --json` prints.
 
-    `pipeline` is a Pipeline (asked in-process) or a Backend such as HttpBackend. `threshold` is
-    the no-answer threshold the headline numbers use (default: the pipeline's configured one)."""
+    `pipeline` is a Pipeline (asked in-process, its no-answer threshold set to 0 for the run so
+    the sweep sees every score: don't evaluate a pipeline that serves traffic in this process) or
+    a Backend such as HttpBackend. `threshold` is the no-answer threshold the headline numbers
+    use (default: the pipeline's configured one)."""
     from tqdm.auto import tqdm
 
     if not questions:
@@ -670,11 +687,7 @@ def summarise(records: Sequence[dict], threshold: float, read_k: int, retrieval_
             best_threshold={k: best[k] for k in ("threshold", "f1", "em", "has_ans_f1", "no_ans_f1",
                                                   "no_answer_accuracy", "answered")},
         )
-    metrics["retrieval"] = {
-        "n": len(ranks),
-        **{f"recall@{k}": recall_at(ranks, k) for k in RECALL_KS},
-        "mrr@10": mrr_at(ranks, 10),
-    }
+    metrics["retrieval"] = _retrieval(ranks)
     metrics["latency_ms"] = {
         "n": len(latencies), "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
         "mean": float(np.mean(latencies)) if latencies else None,
@@ -736,8 +749,13 @@ def squad_pipeline(path: Path, settings: Settings | None = None, index_dir: Path
         problem = index_problem(target, embedder, path)
         if problem is None:
             log.info("reusing the index of %s in %s", path.name, target)
+        elif tmp is not None:
+            log.info("indexing the paragraphs of %s in a temporary folder (--index-dir keeps the index)", path.name)
+        elif (target / "manifest.json").exists():
+            log.info("re-indexing %s into %s: %s", path.name, target, problem)
         else:
-            log.info("indexing %s into %s (%s)", path.name, target, problem)
+            log.info("indexing the paragraphs of %s into %s", path.name, target)
+        if problem is not None:
             build_index(path, target, embedder, s.index_kind, progress=progress)
         pipeline = Pipeline(s)
         pipeline.embedder = embedder
@@ -867,6 +885,8 @@ def _fmt(value, kind: str = "pct") -> str:
         return f"{value:.3f}"
     if kind == "ms":
         return f"{value:.0f}"
+    if kind == "g":
+        return f"{value:.4g}"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
@@ -926,14 +946,18 @@ def format_summary(result: dict) -> str:
         out.append("")
         if result["retrieval_only"]:
             out.append(_table((group[3:], "n", "R@1", "R@5"),
-                              [(k, v["n"], _fmt(v["recall@1"], "frac"), _fmt(v["recall@5"], "frac"))
-                               for k, v in table.items()]))
+                              [(k, v["n"], _fmt(v["retrieval"]["recall@1"], "frac"),
+                                _fmt(v["retrieval"]["recall@5"], "frac")) for k, v in table.items()]))
         else:
             out.append(_table((group[3:], "n", "EM", "F1", "cite", "R@1", "R@5"),
                               [(k, v["n"], _fmt(v["em"]), _fmt(v["f1"]), _fmt(v["citation_accuracy"]),
-                                _fmt(v["recall@1"], "frac"), _fmt(v["recall@5"], "frac")) for k, v in table.items()]))
+                                _fmt(v["retrieval"]["recall@1"], "frac"), _fmt(v["retrieval"]["recall@5"], "frac"))
+                               for k, v in table.items()]))
     if result.get("misses_by_reason"):
         out += ["", "misses: " + ", ".join(f"{k} {v}" for k, v in result["misses_by_reason"].items())]
+    if sysinfo["mode"] == "url" and not result["retrieval_only"]:
+        out += ["", URL_SWEEP_NOTE]
+    out += [f"warning: {w}" for w in result.get("warnings", [])]
     return "\n".join(out)
 
 
@@ -943,9 +967,12 @@ def format_comparison(diff: dict) -> str:
         out.append(f"warning: {w}")
     rows = []
     for row in diff["metrics"]:
-        frac = row["metric"].startswith("retrieval.") or row["metric"].endswith("threshold")
-        kind = "frac" if frac else "ms" if row["metric"].startswith("latency") else "pct"
-        delta = "-" if row["delta"] is None else (f"{row['delta']:+.3f}" if frac else f"{row['delta']:+.1f}")
+        frac = row["metric"].startswith("retrieval.")
+        if row["metric"].endswith("threshold"):
+            kind, delta = "g", "-" if row["delta"] is None else f"{row['delta']:+.3g}"
+        else:
+            kind = "frac" if frac else "ms" if row["metric"].startswith("latency") else "pct"
+            delta = "-" if row["delta"] is None else (f"{row['delta']:+.3f}" if frac else f"{row['delta']:+.1f}")
         rows.append((row["metric"], _fmt(row["old"], kind), _fmt(row["new"], kind), delta, row["verdict"]))
     out.append(_table(("metric", "old", "new", "change", ""), rows, left=(0, 4)))
     if diff["questions"]:
@@ -983,10 +1010,12 @@ def run_eval_command(args, settings: Settings) -> int:
     """`qa eval`: evaluate a data set (or compare two results) and print/write what was asked."""
     if args.compare:
         diff = compare(_read_result(args.compare[0]), _read_result(args.compare[1]))
-        print(json.dumps(diff, ensure_ascii=False, indent=2) if args.json else format_comparison(diff))
+        _emit(json.dumps(diff, ensure_ascii=False, indent=2) if args.json else format_comparison(diff))
         return 0
     if args.dataset is None:
         raise EvalError("give a DATASET to evaluate, or --compare OLD.json NEW.json")
+    if args.limit is not None and args.limit < 1:
+        raise EvalError(f"--limit must be at least 1 (got {args.limit})")
     questions = load_dataset(args.dataset)
     if args.limit:
         questions = questions[: args.limit]
@@ -994,9 +1023,6 @@ def run_eval_command(args, settings: Settings) -> int:
     if args.url:
         system = HttpBackend(args.url, settings.read_k)
     elif dataset_format(args.dataset) == "squad" and not getattr(args, "corpus", None):
-        print(f"indexing the {args.dataset.name} paragraphs"
-              + (f" in {args.index_dir}" if args.index_dir else " (temporary index; --index-dir keeps it)"),
-              file=sys.stderr)
         system = squad_pipeline(args.dataset, settings, args.index_dir, with_reader=not args.retrieval_only,
                                 progress=progress)
     else:
@@ -1009,17 +1035,33 @@ def run_eval_command(args, settings: Settings) -> int:
     result["dataset"] = {**dataset_info(args.dataset, questions), **result["dataset"]}
     if args.limit:
         result["dataset"]["limit"] = args.limit
+    if not args.retrieval_only and args.dataset.name in (result["system"].get("reader_training_data") or []):
+        result["warnings"] = [
+            f"the reader was trained on {args.dataset.name} (all but its held-out articles): answer accuracy here "
+            "is optimistic and not comparable to published results; retrieval metrics are unaffected"
+        ]
     text = json.dumps(result, ensure_ascii=False, indent=2)
-    if args.output:
-        _write_text(args.output, text + "\n")
-        print(f"result written to {args.output}", file=sys.stderr)
-    if args.report:
-        from qa.report import write_report
+    try:
+        if args.output:
+            _write_text(args.output, text + "\n")
+            print(f"result written to {args.output}", file=sys.stderr)
+        if args.report:
+            from qa.report import write_report
 
-        write_report(result, args.report)
-        print(f"report written to {args.report}", file=sys.stderr)
-    print(text if args.json else format_summary(result))
+            write_report(result, args.report)
+            print(f"report written to {args.report}", file=sys.stderr)
+    except OSError as exc:
+        raise EvalError(f"cannot write {exc.filename or 'the output'}: {exc.strerror or exc}") from exc
+    _emit(text if args.json else format_summary(result))
     return 0
+
+
+def _emit(text: str) -> None:
+    """Print to stdout; a reader that stops early (`| head`) is not an error worth a traceback."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from qa.evaluate import RECALL_KS
+from qa.evaluate import RECALL_KS, URL_SWEEP_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _breakdown_table(result: dict, group: str) -> str:
         cells = f"<td>{v['n']}</td>"
         if answer:
             cells += f"<td>{_pct(v['em'])}</td><td>{_pct(v['f1'])}</td><td>{_pct(v['citation_accuracy'])}</td>"
-        cells += f"<td>{_frac(v['recall@1'])}</td><td>{_frac(v['recall@5'])}</td>"
+        cells += f"<td>{_frac(v['retrieval']['recall@1'])}</td><td>{_frac(v['retrieval']['recall@5'])}</td>"
         rows.append(f"<tr><th>{_e(name)}</th>{cells}</tr>")
     return f'<table class="num"><tr><th>{_e(group[3:])}</th>{head}</tr>{"".join(rows)}</table>'
 
@@ -277,6 +277,8 @@ def render_report(result: dict) -> str:
         "</div>",
         "<div class='cards'>" + _cards(result) + "</div>",
     ]
+    for warning in result.get("warnings", []):
+        parts.append(f"<p class='bad'>Warning: {_e(warning)}.</p>")
     if m.get("errors"):
         parts.append(f"<p class='bad'>{m['errors']} questions failed or were refused; see the table below.</p>")
     parts.append("<div class='plots'>")
@@ -294,7 +296,8 @@ def render_report(result: dict) -> str:
         parts += ["<h2>No-answer threshold</h2>", plots["threshold"],
                   f"<p class='meta'>At the configured threshold F1 is {_pct(m['f1'])}; a threshold of "
                   f"{best['threshold']:.3g} would give F1 {_pct(best['f1'])} (answerable {_pct(best['has_ans_f1'])}, "
-                  f"unanswerable {_pct(best['no_ans_f1'])}). Chosen on this set, so optimistic for it.</p>"]
+                  f"unanswerable {_pct(best['no_ans_f1'])}). Chosen on this set, so optimistic for it."
+                  + (f" ({_e(URL_SWEEP_NOTE[6:])})" if sysinfo.get("mode") == "url" else "") + "</p>"]
     parts.append("</div>")
     title = "Retrieval misses (gold passage not ranked first)" if result["retrieval_only"] else "Every miss"
     parts.append(f"<h2>{title}: {n_missed} of {ds['questions']}</h2>")
@@ -312,5 +315,5 @@ def write_report(result: dict, path: Path) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(page, encoding="utf-8")
     os.replace(tmp, path)
-    log.info("report written to %s (%d KB)", path, len(page) // 1024)
+    log.debug("report written to %s (%d KB)", path, len(page) // 1024)
     return path
