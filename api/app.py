@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             "status": "ok",
             "passages": len(p.index.passages),
             "model": p.embedder.model_name,
-            "reader": str(p.reader.info.get("validation", {})),
+            "reader": "span reader, held-out DRCD F1 {}".format((p.reader.info.get("validation") or {}).get("f1")),
             "index_kind": p.index.vectors.kind,
             "corpus": p.index.manifest.get("corpus", ""),
         }
