@@ -53,7 +53,10 @@ def cmd_index(args) -> int:
         if problem is None:
             print(f"index in {index_dir} is up to date")
             return 0
-        print(f"rebuilding the index: {problem}", file=sys.stderr)
+        if (index_dir / "manifest.json").exists():
+            print(f"rebuilding the index: {problem}", file=sys.stderr)
+        else:
+            print(f"no index yet in {index_dir}: building it", file=sys.stderr)
     manifest = build_index(s.corpus, index_dir, embedder, args.kind or s.index_kind, progress=sys.stderr.isatty())
     print(f"indexed {manifest['passages']} passages from {s.corpus} into {index_dir} ({manifest['index_kind']})")
     return 0
