@@ -117,10 +117,14 @@ class Pipeline:
         return self.index.by_id(passage_id)
 
 
-def _make_answer(hit: Hit, start: int, end: int, reader_score: float) -> Answer:
+def _make_answer(hit: Hit, start: int, end: int, score: float) -> Answer:
     text = hit.passage.text
     lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
     return Answer(
-        text=text[start:end], score=reader_score, passage=hit.passage, start=start, end=end,
-        context=text[lo:hi], retrieval_score=hit.score, reader_score=reader_score,
+        text=text[start:end],
+        score=score,
+        passage=hit.passage,
+        start=start,
+        end=end,
+        context=text[lo:hi],
     )

@@ -30,8 +30,6 @@ class Span:
     start: int
     end: int
     score: float  # probability of this span within its window (start prob x end prob)
-    null_score: float  # probability the window holds no answer
-    logit: float = 0.0  # raw start + end logit of the span
 
 
 @dataclass
@@ -84,7 +82,8 @@ def decode_spans(
     max_answer_chars: int = 40,
     top_n: int = 20,
 ) -> list[Span]:
-    """Best span of each window (by start prob x end prob), scores comparable across windows."""
+    """Best span of each window by start prob x end prob; the softmax includes token 0 ("no
+    answer"), so a window the model thinks holds none gives its best span a tiny probability."""
     spans: list[Span] = []
     for w in range(start_logits.shape[0]):
         mask = windows.attention_mask[w].astype(bool)
@@ -92,7 +91,6 @@ def decode_spans(
         e_log = _log_softmax(np.where(mask, end_logits[w], -1e9))
         offsets = windows.offsets[w]
         in_text = offsets[:, 0] >= 0
-        null = float(np.exp(s_log[0] + e_log[0]))
         cand_s = [i for i in np.argsort(-s_log)[:top_n] if in_text[i]]
         cand_e = [j for j in np.argsort(-e_log)[:top_n] if in_text[j]]
         best: tuple[float, int, int] | None = None
@@ -105,9 +103,9 @@ def decode_spans(
                     continue
                 score = float(s_log[i] + e_log[j])
                 if best is None or score > best[0]:
-                    best = (score, start, end, float(start_logits[w, i] + end_logits[w, j]))
+                    best = (score, start, end)
         if best is not None:
-            spans.append(Span(int(windows.text_index[w]), best[1], best[2], float(np.exp(best[0])), null, best[3]))
+            spans.append(Span(int(windows.text_index[w]), best[1], best[2], float(np.exp(best[0]))))
     return spans
 
 
@@ -199,7 +197,7 @@ class Reader:
         for span in spans:
             start, end = trim_span(texts[span.text_index], span.start, span.end)
             if end > start:
-                trimmed.append(Span(span.text_index, start, end, span.score, span.null_score, span.logit))
+                trimmed.append(Span(span.text_index, start, end, span.score))
         return trimmed
 
 

@@ -21,13 +21,6 @@ class Passage:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    @property
-    def citation(self) -> str:
-        """How a person cites it: "第119段", a box's title, or the id."""
-        if self.paragraph is not None:
-            return f"第{self.paragraph}段"
-        return self.box or self.id
-
 
 @dataclass(frozen=True)
 class Hit:
@@ -46,13 +39,11 @@ class Answer:
     """A verbatim span of a passage: `passage.text[start:end] == text` always holds."""
 
     text: str
-    score: float
+    score: float  # the reader's probability for the span within its window, 0-1
     passage: Passage
     start: int
     end: int
     context: str  # a window of the passage around the span
-    retrieval_score: float = 0.0
-    reader_score: float = 0.0
 
 
 @dataclass
