@@ -194,16 +194,22 @@ def _breakdown_table(result: dict, group: str) -> str:
 def _misses(result: dict) -> tuple[str, int]:
     """Every missed question: what was asked, expected and answered, which passage, and why."""
     questions = result["questions"]
+    typed = any(q.get("type") or q.get("script") for q in questions)  # SQuAD files have neither
+
+    def kind(q: dict) -> str:
+        return f"<td>{_e(q.get('type'))}<br><small>{_e(q.get('script'))}</small></td>" if typed else ""
+
+    kind_head = "<th>type</th>" if typed else ""
     if result["retrieval_only"]:
         missed = [q for q in questions if q["answerable"] and q.get("gold") is not None and q.get("gold_rank") != 1]
         missed.sort(key=lambda q: (q["gold_rank"] is not None, -(q["gold_rank"] or 0)))
         rows = [
-            f"<tr><td>{_e(q['id'])}</td><td>{_e(q.get('type'))}<br><small>{_e(q.get('script'))}</small></td>"
+            f"<tr><td>{_e(q['id'])}</td>{kind(q)}"
             f"<td class='q'>{_e(q['question'])}</td><td>{_e(q['gold_label'])}</td>"
             f"<td>{_e(q['gold_rank'] or 'not in top 10')}</td><td>{_e(' · '.join(q['retrieved'][:3]))}</td></tr>"
             for q in missed
         ]
-        head = "<tr><th>id</th><th>type</th><th>question</th><th>gold</th><th>gold rank</th><th>top 3</th></tr>"
+        head = f"<tr><th>id</th>{kind_head}<th>question</th><th>gold</th><th>gold rank</th><th>top 3</th></tr>"
         return f'<table class="miss">{head}{"".join(rows)}</table>', len(missed)
     missed = [q for q in questions if q.get("miss")]
     order = {"retrieval": 0, "wrong passage": 1, "abstained": 2, "false answer": 3, "wrong span": 4,
@@ -211,7 +217,7 @@ def _misses(result: dict) -> tuple[str, int]:
     missed.sort(key=lambda q: (order.get(q["reason"], 9), q["f1"], q["id"]))
     rows = []
     for q in missed:
-        gold = " | ".join(q["answers"]) or "(not answered by the document)"
+        gold = " | ".join(dict.fromkeys(q["answers"])) or "(not answered by the document)"
         if q["top_answer"] and not q["prediction"]:
             pred_html = f"(no answer)<br><small>withheld: {_e(q['top_answer'])}</small>"
         else:
@@ -222,13 +228,13 @@ def _misses(result: dict) -> tuple[str, int]:
         cited = _e(q["cited"]) if q.get("cited") and q["prediction"] else "–"
         rank = q["gold_rank"] if q["gold_rank"] is not None else ("–" if q.get("gold") is None else ">10")
         rows.append(
-            f"<tr><td>{_e(q['id'])}</td><td>{_e(q.get('type'))}<br><small>{_e(q.get('script'))}</small></td>"
+            f"<tr><td>{_e(q['id'])}</td>{kind(q)}"
             f"<td class='q'>{_e(q['question'])}</td><td>{_e(gold)}</td><td>{pred_html}</td>"
             f"<td class='n'>{score}</td><td class='n'>{q['f1']:.2f}</td>"
             f"<td>{mark}{cited}<br><small>gold {_e(q['gold_label'] or '–')}</small></td><td class='n'>{rank}</td>"
             f"<td><b>{_e(q['reason'])}</b><br><small>{_e(q['why'])}</small></td></tr>"
         )
-    head = ("<tr><th>id</th><th>type</th><th>question</th><th>gold answer</th><th>prediction</th><th>score</th>"
+    head = (f"<tr><th>id</th>{kind_head}<th>question</th><th>gold answer</th><th>prediction</th><th>score</th>"
             "<th>F1</th><th>cited vs gold</th><th>gold rank</th><th>why</th></tr>")
     return f'<table class="miss">{head}{"".join(rows)}</table>', len(missed)
 
@@ -260,10 +266,11 @@ def render_report(result: dict) -> str:
     misses, n_missed = _misses(result)
     where = sysinfo.get("url") or f"in-process, index {sysinfo.get('index_dir')}"
     reasons = result.get("misses_by_reason") or {}
+    what = "Retrieval" if result["retrieval_only"] else "Answer"
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>qa eval · {_e(ds.get('name', 'dataset'))}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Answer accuracy on {_e(ds.get('name', 'the data set'))}</h1>",
+        f"<h1>{what} accuracy on {_e(ds.get('name', 'the data set'))}</h1>",
         "<div class='meta'>",
         f"{ds['questions']} questions ({ds['answerable']} answerable, {ds['unanswerable']} unanswerable)"
         + (f" · first {ds['limit']} only" if ds.get("limit") else "")
