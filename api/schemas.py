@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field, field_validator
 
-MAX_QUESTION_CHARS = 1000
-MAX_TOP_K = 50
+MAX_ANSWER_CHARS = 1000
 
 
 class QuestionRequest(BaseModel):
+    """The question is checked by the one validator the CLI uses too (`qa.text.check_question`,
+    limit `QA_MAX_QUESTION_CHARS`); `top_k` defaults to `QA_TOP_K` and may not exceed `QA_MAX_TOP_K`."""
+
     question: str = Field(
         ...,
-        description="the question, in Chinese (either script) or English",
+        description="the question, in Chinese (either script) or English; at most QA_MAX_QUESTION_CHARS (1000)",
         examples=["2022年人道主義援助籌集了多少資金?"],
     )
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="passages to retrieve")
-
-    @field_validator("question")
-    @classmethod
-    def question_has_text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the question is empty")
-        if len(value) > MAX_QUESTION_CHARS:
-            raise ValueError(f"the question is {len(value)} characters long; the limit is {MAX_QUESTION_CHARS}")
-        return value
+    top_k: int | None = Field(
+        None, description="passages to retrieve: default QA_TOP_K (5), at most QA_MAX_TOP_K (50)"
+    )
 
 
 class PassageOut(BaseModel):
@@ -83,3 +80,39 @@ class Health(BaseModel):
 class ErrorOut(BaseModel):
     error: str
     detail: list | None = None
+
+
+class FeedbackRequest(BaseModel):
+    question: str = Field(..., description="the question as asked")
+    answer: str | None = Field(None, description="the answer shown; null when the service said it had none")
+    passage_id: str | None = Field(None, description="id of the passage the shown answer cited")
+    paragraph: int | None = Field(None, description="paragraph number the shown answer cited")
+    helpful: bool = Field(..., description="did the answer help?")
+    correct_answer: str | None = Field(None, description="the right answer, verbatim from the document, if known")
+    correct_paragraph: int | str | None = Field(
+        None, description='where the right answer is: a paragraph number, "box:<title>" or a passage id'
+    )
+
+    @field_validator("answer", "correct_answer", "passage_id")
+    @classmethod
+    def short_text(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # "" means the same as leaving it out
+        if len(value) > MAX_ANSWER_CHARS:
+            raise ValueError(f"{len(value)} characters long; the limit is {MAX_ANSWER_CHARS}")
+        return value.strip()
+
+    @field_validator("correct_paragraph")
+    @classmethod
+    def paragraph_reference(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if re.fullmatch(r"\d+", value):
+                return int(value)
+        return value
+
+
+class FeedbackCreated(BaseModel):
+    id: int = Field(..., description="the stored feedback's number")

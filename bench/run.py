@@ -40,12 +40,12 @@ def _set_threads(n: int) -> None:
 
 def bench_index_build(settings, out: dict) -> None:
     from embeddings.encoder import Embedder
-    from qa.store import build_index
+    from qa.indexing import build_index
 
-    embedder = Embedder(settings.embedding_model, settings.model_cache_dir, settings.threads).load()
+    embedder = Embedder.from_settings(settings).load()  # loaded first: the figure is the build alone
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        manifest = build_index(settings.corpus, Path(tmp) / "ix", embedder)
+        manifest = build_index(settings.model_copy(update={"index_dir": Path(tmp) / "ix"}), embedder)
         out["index_build"] = {
             "seconds": round(time.perf_counter() - t, 1),
             "passages": manifest["passages"],
@@ -91,9 +91,9 @@ def bench_http_ask(pipeline, settings, questions: list[str], out: dict) -> None:
 
 def bench_reader_validation(settings, out: dict) -> None:
     from embeddings.e5_package import ensure_packaged_model
-    from qa.metrics import exact_match, f1_score
+    from qa.eval.metrics import exact_match, f1_score
     from qa.reader import Reader
-    from qa.training import TrainConfig, split_questions
+    from qa.train.data import TrainConfig, split_questions
 
     mrc = SHARED / "mrc"
     files = [mrc / "DRCD_dev.json", mrc / "cmrc2018_dev.json", mrc / "cmrc2018_trial.json"]
@@ -118,7 +118,7 @@ def bench_reader_validation(settings, out: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev", type=Path, default=SHARED / "un-report-dev.jsonl")
+    parser.add_argument("--dev", type=Path, default=ROOT / "data" / "eval" / "un-report-dev.jsonl")
     parser.add_argument("--drcd", type=Path, default=SHARED / "mrc" / "DRCD_dev.json")
     parser.add_argument("--skip", nargs="*", default=[], choices=["build", "drcd", "reader"], help="parts to skip")
     args = parser.parse_args(argv)
@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     from qa.config import Settings
-    from qa.evaluate import ensure_index, evaluate, load_dataset, squad_pipeline
+    from qa.eval import evaluate, load_dataset, squad_pipeline
+    from qa.indexing import ensure_index
     from qa.pipeline import Pipeline
 
     settings = Settings()

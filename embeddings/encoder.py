@@ -32,6 +32,13 @@ class Embedder:
         self.batch_size = batch_size
         self._model = None
 
+    @classmethod
+    def from_settings(cls, settings) -> Embedder:
+        """The one place an Embedder is configured from `qa.config.Settings` (duck-typed: this room
+        does not import the domain)."""
+        return cls(settings.embedding_model, settings.model_cache_dir, settings.threads,
+                   settings.query_prefix, settings.passage_prefix)
+
     @property
     def model_path(self) -> str:
         """The packaged model's built folder, or whatever name/path the user configured."""

@@ -26,11 +26,9 @@ class UserError(Exception):
 
 
 def _settings(args) -> Settings:
-    overrides = {}
-    if getattr(args, "index_dir", None):
-        overrides["index_dir"] = args.index_dir
-    if getattr(args, "corpus", None):
-        overrides["corpus"] = args.corpus
+    """Settings from QA_* variables, with the flags a command was given on top."""
+    flags = {"index_dir": "index_dir", "corpus": "corpus", "kind": "index_kind"}
+    overrides = {field: getattr(args, flag) for flag, field in flags.items() if getattr(args, flag, None)}
     return Settings(**overrides)
 
 
@@ -42,14 +40,12 @@ def _pipeline(args):
 
 
 def cmd_index(args) -> int:
-    from embeddings.encoder import Embedder
-    from qa.store import build_index, index_problem
+    from qa.indexing import build_index, index_problem
 
     s = _settings(args)
-    embedder = Embedder(s.embedding_model, s.model_cache_dir, s.threads, s.query_prefix, s.passage_prefix)
     index_dir = s.resolved_index_dir
     if args.if_needed:
-        problem = index_problem(index_dir, embedder, s.corpus)
+        problem = index_problem(s, corpus=s.corpus)
         if problem is None:
             print(f"index in {index_dir} is up to date")
             return 0
@@ -57,7 +53,7 @@ def cmd_index(args) -> int:
             print(f"rebuilding the index: {problem}", file=sys.stderr)
         else:
             print(f"no index yet in {index_dir}: building it", file=sys.stderr)
-    manifest = build_index(s.corpus, index_dir, embedder, args.kind or s.index_kind, progress=sys.stderr.isatty())
+    manifest = build_index(s, progress=sys.stderr.isatty())
     print(f"indexed {manifest['passages']} passages from {s.corpus} into {index_dir} ({manifest['index_kind']})")
     return 0
 
@@ -105,24 +101,17 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from api.app import create_app
-    from embeddings.encoder import Embedder
-    from qa.store import build_index, index_problem
+    from qa.indexing import ensure_index
 
     s = _settings(args)
-    embedder = Embedder(s.embedding_model, s.model_cache_dir, s.threads, s.query_prefix, s.passage_prefix)
-    problem = index_problem(s.resolved_index_dir, embedder, s.corpus)
-    if problem and not (s.resolved_index_dir / "manifest.json").exists():
-        print(f"no index yet: building one from {s.corpus}", file=sys.stderr)
-        build_index(s.corpus, s.resolved_index_dir, embedder, s.index_kind, progress=sys.stderr.isatty())
-    elif problem:
-        raise UserError(problem)
+    ensure_index(s, progress=sys.stderr.isatty())  # builds one when there is none; a stale one is refused
     app = create_app(s)
     uvicorn.run(app, host=args.host or s.host, port=args.port or s.port, log_level="info")
     return 0
 
 
 def cmd_eval(args) -> int:
-    from qa.evaluate import EvalError, run_eval_command
+    from qa.eval import EvalError, run_eval_command
 
     try:
         return run_eval_command(args, _settings(args))
@@ -154,7 +143,7 @@ def cmd_feedback_export(args) -> int:
 
 def cmd_train_reader(args) -> int:
     from embeddings.e5_package import ensure_packaged_model, packaged_weights_path
-    from qa.training import TrainConfig, make_bundle, train_reader
+    from qa.train import TrainConfig, make_bundle, train_reader
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "lr": args.lr, "negative_share": args.negative_share,
                                    "batch_size": args.batch_size, "seed": args.seed}.items() if v is not None}
@@ -166,7 +155,7 @@ def cmd_train_reader(args) -> int:
         raise UserError(f"training data not found: {', '.join(missing)}")
     if args.bundle_out:
         make_bundle(args.data, encoder_dir, packaged_weights_path(), args.bundle_out, cfg)
-        print(f"bundle written to {args.bundle_out}; train it with `python -m qa.training {args.bundle_out} OUT`")
+        print(f"bundle written to {args.bundle_out}; train it with `python -m qa.train.bundle {args.bundle_out} OUT`")
         return 0
     info = train_reader(args.data, encoder_dir, args.output, cfg, args.device, args.resume)
     print(json.dumps(info["validation"]))
@@ -247,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     from embeddings.e5_package import PackagedModelError
     from embeddings.index import IndexUnusableError
     from qa.corpus import CorpusError
-    from qa.pipeline import QuestionError
+    from qa.text import QuestionError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")

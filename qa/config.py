@@ -27,9 +27,10 @@ class Settings(BaseSettings):
     passage_prefix: str = "passage: "
     index_kind: str = Field("flat", description="'flat' (exact) or 'hnsw' (approximate, for large corpora)")
     reader_dir: Path = READER_DIR
-    # 1 thread measured faster than 2 on 2-core machines for both encoding and reading (MODELS.md)
+    # 1 torch thread measured faster than 2 on 2-core machines for both encoding and reading (make bench)
     threads: int = Field(1, ge=1, le=64)
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(5, ge=1, le=50, description="passages retrieved when a request does not say")
+    max_top_k: int = Field(50, ge=1, le=200, description="the most passages one request may ask for")
     # fusion weights, tuned on the dev set (bench/tune_retrieval.py): dense vs keyword z-scores,
     # for questions with and without Chinese characters, and passage vs best-sentence similarity
     dense_weight: float = Field(0.6, ge=0.0, le=1.0)

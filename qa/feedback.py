@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.config import Settings
-from qa.metrics import normalize_answer
-from qa.text import fold, has_cjk
+from qa.text import fold, has_cjk, normalize_answer
+from qa.types import InputError
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,33 @@ class Feedback:
     correct_paragraph: int | str | None = None  # as the reader gave it
     gold: int | str | None = None  # correct_paragraph as an eval reference: N, "box:<title>" or "id:<passage id>"
     corpus_sha256: str | None = None  # the document the feedback is about
+
+
+def resolve_feedback(index, passage_id: str | None, correct_paragraph: int | str | None
+                     ) -> tuple[str | None, int | str | None, str | None]:
+    """(box title of the cited passage, the correction as an eval reference, corpus checksum) against a
+    loaded index; a correction naming no passage of the document is an InputError."""
+    if index is None:  # not loaded: store as given
+        gold = correct_paragraph
+        return None, gold if isinstance(gold, int) or gold is None or gold.startswith("box:") else f"id:{gold}", None
+    cited = index.by_id(passage_id) if passage_id else None
+    box = cited.box if cited else None
+    gold: int | str | None = None
+    ref = correct_paragraph
+    if isinstance(ref, int):
+        if not any(p.paragraph == ref for p in index.passages):
+            raise InputError(f"correct_paragraph: the document has no paragraph {ref}")
+        gold = ref
+    elif isinstance(ref, str):
+        if ref.startswith("box:"):
+            title = ref[4:].strip()
+            match = next((p for p in index.passages if (p.box or "").rstrip() == title), None)
+        else:
+            match = index.by_id(ref)
+        if match is None:
+            raise InputError(f"correct_paragraph: no paragraph, box or passage {ref!r} in the document")
+        gold = passage_reference(match.paragraph, match.box, match.id)
+    return box, gold, index.manifest.get("corpus_sha256")
 
 
 def passage_reference(paragraph: int | None, box: str | None, passage_id: str | None) -> int | str | None:

@@ -18,7 +18,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
-READER_WEIGHTS = "reader-*.safetensors"  # fp16 shards written by qa.training.export_reader
+READER_WEIGHTS = "reader-*.safetensors"  # fp16 shards written by qa.train.export.export_reader
 READER_CONFIG = "reader.json"
 
 
@@ -111,7 +111,7 @@ def decode_spans(
 
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Drop whitespace and dangling punctuation at a span's edges (tokens often carry them)."""
-    from qa.metrics import _is_punct
+    from qa.text import is_punct as _is_punct
 
     openers, closers = "《「『（(【〈“‘", "》」』）)】〉”’"
     while start < end and (text[start].isspace() or (_is_punct(text[start]) and text[start] not in openers)):

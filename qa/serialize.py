@@ -1,4 +1,4 @@
-"""The JSON shapes of results, shared by `qa --json` and the HTTP API (see DESIGN.md)."""
+"""The JSON shapes of results, shared by `qa --json` and the HTTP API (README, "HTTP API")."""
 
 from __future__ import annotations
 

@@ -1,22 +1,18 @@
-"""Building, checking and loading the on-disk index: passages + vectors + manifest."""
+"""The on-disk index format: passages + sentence owners + vectors + manifest (see qa/indexing.py for
+when to build, check and open one)."""
 
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.encoder import Embedder
 from embeddings.index import IndexUnusableError, VectorIndex, read_index, read_manifest, write_index
-from qa.corpus import corpus_checksum, load_corpus
 from qa.sparse import SparseIndex
-from qa.text import split_sentences
 from qa.types import Passage
 
-log = logging.getLogger(__name__)
 PASSAGES = "passages.jsonl"
 SENTENCES = "sentences.json"
 
@@ -48,51 +44,18 @@ class LoadedIndex:
         return row if row < n else int(self.sentence_owner[row - n])
 
 
-def build_index(corpus: Path, index_dir: Path, embedder: Embedder, kind: str = "flat", progress: bool = False) -> dict:
-    passages = load_corpus(corpus)
-    # sentence vectors let one sentence of a long, many-topic paragraph match a specific question
-    owners, sentences = [], []
-    for i, p in enumerate(passages):
-        parts = split_sentences(p.text)
-        if len(parts) > 1:
-            owners += [i] * len(parts)
-            sentences += parts
-    log.info("embedding %d passages and %d sentences from %s", len(passages), len(sentences), corpus)
-    vectors = embedder.encode_passages([p.text for p in passages] + sentences, progress=progress)
+def write_passage_index(
+    index_dir: Path, passages: list[Passage], sentence_owner: list[int], vectors: np.ndarray, kind: str, manifest: dict
+) -> dict:
+    """Write passages, sentence owners and vectors (passages first, then sentences) as one index."""
     index = VectorIndex.build(vectors, kind)
-    manifest = {
-        "model": embedder.model_name,
-        "passage_prefix": embedder.passage_prefix,
-        "dimension": int(vectors.shape[1]),
-        "corpus": str(Path(corpus).resolve()),
-        "corpus_sha256": corpus_checksum(corpus),
-        "passages": len(passages),
-    }
     lines = "\n".join(json.dumps(p.to_dict(), ensure_ascii=False) for p in passages) + "\n"
-    write_index(index_dir, index, manifest, {PASSAGES: lines, SENTENCES: json.dumps(owners)})
+    write_index(index_dir, index, manifest, {PASSAGES: lines, SENTENCES: json.dumps(sentence_owner)})
     return read_manifest(index_dir)
 
 
-def stale_reason(manifest: dict, embedder: Embedder, corpus: Path | None) -> str | None:
-    """Why an intact index no longer matches the configuration, or None when it does."""
-    if manifest.get("model") != embedder.model_name:
-        return f"built with model {manifest.get('model')!r}, configured {embedder.model_name!r}"
-    if manifest.get("passage_prefix") != embedder.passage_prefix:
-        return "built with a different passage prefix"
-    if corpus is not None:
-        if not Path(corpus).is_file():
-            return None  # the index is all there is; serving it beats failing
-        if corpus_checksum(corpus) != manifest.get("corpus_sha256"):
-            return f"the corpus {corpus} changed since the index was built"
-    return None
-
-
-def load_index(index_dir: Path, embedder: Embedder, corpus: Path | None) -> LoadedIndex:
-    """Load and verify; IndexUnusableError says precisely what is wrong and what to run."""
-    manifest = read_manifest(index_dir)
-    reason = stale_reason(manifest, embedder, corpus)
-    if reason:
-        raise IndexUnusableError(f"index in {index_dir} is stale ({reason}); rebuild it with `qa index`")
+def read_passage_index(index_dir: Path, manifest: dict) -> LoadedIndex:
+    """Load an index whose manifest has been read; IndexUnusableError says what is wrong."""
     vectors = read_index(index_dir, manifest)
     try:
         passages = [
@@ -111,12 +74,3 @@ def load_index(index_dir: Path, embedder: Embedder, corpus: Path | None) -> Load
             f"{len(vectors)} vectors); rebuild it with `qa index`"
         )
     return LoadedIndex(passages, vectors, SparseIndex([p.text for p in passages]), manifest, owners)
-
-
-def index_problem(index_dir: Path, embedder: Embedder, corpus: Path | None) -> str | None:
-    """None if the index can be served as is, else why not (missing, corrupt, stale)."""
-    try:
-        load_index(index_dir, embedder, corpus)
-    except IndexUnusableError as exc:
-        return str(exc)
-    return None

@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+class InputError(ValueError):
+    """Something a caller sent can't be used as given; the message says why (an HTTP 422, a CLI error).
+    `field` names the request field at fault, for the API's `field: message` line."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class Passage:
     """One citable unit of a document: a numbered paragraph, a boxed sidebar or a footnote."""

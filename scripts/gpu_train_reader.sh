@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Train reader variants from a bundle (see qa/training.py) on a GPU machine that has torch and
+# Train reader variants from a bundle (see qa/train/bundle.py) on a GPU machine that has torch and
 # transformers but no model hub, and keep the one with the best validation F1.
 # Usage: scripts/gpu_train_reader.sh BUNDLE_DIR OUT_DIR [SECONDS_BUDGET]
 # VARIANTS (one "name flags..." per line) replaces the default list; PARALLEL=1 trains them at
@@ -20,9 +20,9 @@ for v in "${variants[@]}"; do
   if (( left < 60 )); then echo "skipping $name: out of time"; continue; fi
   echo "== $name $* (at most ${left}s)"
   if [[ "${PARALLEL:-0}" == 1 ]]; then
-    timeout "$left" python3 -m qa.training "$bundle" "/tmp/reader-$name" "$@" > "$out/$name.log" 2>&1 &
+    timeout "$left" python3 -m qa.train.bundle "$bundle" "/tmp/reader-$name" "$@" > "$out/$name.log" 2>&1 &
   else
-    timeout "$left" python3 -m qa.training "$bundle" "/tmp/reader-$name" "$@" 2>&1 | grep -v 'step/s\]$' | tail -n 12 || true
+    timeout "$left" python3 -m qa.train.bundle "$bundle" "/tmp/reader-$name" "$@" 2>&1 | grep -v 'step/s\]$' | tail -n 12 || true
   fi
 done
 wait || true

@@ -1,5 +1,8 @@
 """Shared fixtures: the real models and a real index of the bundled report, built once per run.
 
+Markers: `slow` (loads models or runs the CLI end to end; added automatically to every test that
+uses the `pipeline` fixture) and `browser` (drives Chromium). `pytest -m "not slow"` is the quick loop.
+
 The model cache is the user's default ($QA_HOME/models, i.e. ~/.cache/qa-service/models), so a
 second run does not rebuild the packaged model; indexes go to temporary folders.
 """
@@ -9,8 +12,15 @@ from __future__ import annotations
 import pytest
 
 from qa.config import Settings
+from qa.indexing import build_index
 from qa.pipeline import Pipeline
-from qa.store import build_index
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that needs the loaded pipeline is `slow`, so `pytest -m "not slow"` skips model loading."""
+    for item in items:
+        if "pipeline" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +32,7 @@ def settings(tmp_path_factory) -> Settings:
 def pipeline(settings) -> Pipeline:
     """The full pipeline (embedder, hybrid retriever, trained reader) over the bundled report."""
     p = Pipeline(settings)
-    build_index(settings.corpus, settings.resolved_index_dir, p.embedder)
+    build_index(settings, p.embedder)
     return p.load()
 
 

@@ -61,3 +61,25 @@ def test_not_json_is_422_not_500(client):
 def test_openapi_docs(client):
     assert client.get("/docs").status_code == 200
     assert "/v1/ask" in client.get("/openapi.json").json()["paths"]
+
+
+def test_configured_top_k_is_the_default_and_max_top_k_the_limit(pipeline, monkeypatch):
+    """QA_TOP_K and QA_MAX_TOP_K reach the HTTP API: one source of settings."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from qa.config import Settings
+    from qa.pipeline import Pipeline
+
+    monkeypatch.setenv("QA_TOP_K", "3")
+    monkeypatch.setenv("QA_MAX_TOP_K", "4")
+    settings = Settings(home=pipeline.settings.home, index_dir=pipeline.settings.index_dir)
+    p = Pipeline(settings)
+    p.embedder, p.reader = pipeline.embedder, pipeline.reader  # the loaded models; only settings differ
+    with TestClient(create_app(settings, p)) as c:
+        question = {"question": "2022年全球人口突破了哪個里程碑數字?"}
+        assert len(c.post("/v1/ask", json=question).json()["passages"]) == 3
+        assert len(c.post("/v1/search", json=question).json()["passages"]) == 3
+        assert len(c.post("/v1/ask", json={**question, "top_k": 2}).json()["passages"]) == 2  # the request wins
+        r = c.post("/v1/ask", json={**question, "top_k": 5})
+        assert r.status_code == 422 and "top_k: must be between 1 and 4" in r.json()["error"]

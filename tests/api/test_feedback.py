@@ -8,7 +8,7 @@ import json
 import pytest
 
 from qa.cli import main
-from qa.evaluate import evaluate, load_dataset
+from qa.eval import evaluate, load_dataset
 from qa.feedback import FeedbackStore, feedback_path
 
 

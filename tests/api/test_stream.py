@@ -80,7 +80,7 @@ def test_passages_arrive_before_the_reader_has_finished(live):
 
 
 def test_a_client_that_hangs_up_early_stops_the_work(live, caplog):
-    caplog.set_level(logging.INFO, logger="api.widget")
+    caplog.set_level(logging.INFO, logger="api.routes.ask")
     with httpx.Client(base_url=live.url, timeout=60) as http:
         with http.stream("POST", "/v1/ask/stream", json={"question": QUESTION}) as response:
             first = next(line for line in response.iter_lines() if line.startswith("event: "))

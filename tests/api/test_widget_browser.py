@@ -20,8 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from api.app import create_app
+from qa.indexing import build_index
 from qa.pipeline import Pipeline
-from qa.store import build_index
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -312,7 +314,7 @@ def hostile(pipeline, tmp_path_factory, serve_app) -> Iterator:
     settings = pipeline.settings.model_copy(update={"corpus": corpus, "index_dir": folder / "index"})
     p = Pipeline(settings)
     p.embedder, p.reader = pipeline.embedder, pipeline.reader  # the same loaded models; only the document differs
-    build_index(corpus, settings.resolved_index_dir, p.embedder)
+    build_index(settings, p.embedder)
     with serve_app(create_app(settings, p.load())) as server:
         yield server
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
+import pytest
 
 from embeddings.e5_package import (
     dequantize_q4,
@@ -32,6 +32,7 @@ def test_packaged_file_header_and_tensors():
     assert not tensors["emb.ln.w"].quantized
 
 
+@pytest.mark.slow
 def test_build_is_cached_and_rebuilt_when_corrupt(tmp_path):
     folder = ensure_packaged_model(Settings().model_cache_dir)
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
@@ -51,10 +52,11 @@ def test_build_is_cached_and_rebuilt_when_corrupt(tmp_path):
     assert rebuilt == copy and is_valid_build(rebuilt, source)
 
 
+@pytest.mark.slow
 def test_sentence_transformer_embeds_across_scripts_and_languages():
     from embeddings.encoder import Embedder
 
-    embedder = Embedder(cache_dir=Path(Settings().model_cache_dir)).load()
+    embedder = Embedder.from_settings(Settings()).load()
     q = embedder.encode_queries(["聯合國籌集了多少人道主義援助?", "how much humanitarian aid was raised?"])
     p = embedder.encode_passages(["我們籌集了創紀錄的300億美元人道主義援助。", "2023年7月7日於紐約"])
     assert q.shape == (2, 384) and np.allclose(np.linalg.norm(q, axis=1), 1, atol=1e-4)

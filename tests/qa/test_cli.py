@@ -38,6 +38,7 @@ def test_huge_question(tmp_path):
     assert r.returncode == 2 and "the limit is 1000" in r.stderr
 
 
+@pytest.mark.slow  # loads the models in a subprocess
 def test_missing_index(tmp_path):
     r = qa("search", "聯合國", "--index-dir", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "no index" in r.stderr and "qa index" in r.stderr
@@ -51,6 +52,7 @@ def test_corrupt_corpus(tmp_path):
     assert not (tmp_path / "ix").exists()  # nothing half-written
 
 
+@pytest.mark.slow  # loads the models in a subprocess
 def test_index_search_and_ask_json(tmp_path, settings):
     doc = tmp_path / "doc.jsonl"
     lines = ['{"id": "a", "text": "跨河大橋於2021年動工,預計明年通車。"}', '{"id": "b", "text": "新學校九月開學。"}']

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.pipeline import QuestionError
 from qa.reader import trim_span
+from qa.text import QuestionError
 
 
 @pytest.mark.parametrize(

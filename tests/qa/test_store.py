@@ -1,4 +1,5 @@
-"""Building and loading a real index (real model) of a small document; stale/corrupt handling."""
+"""The index lifecycle (qa/indexing.py) on a small document with the real model: build, open,
+stale and corrupt handling, and a folder that serves what it holds."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import json
 
 import pytest
 
-from embeddings.encoder import Embedder
 from embeddings.index import IndexUnusableError
+from qa.config import Settings
+from qa.indexing import build_index, ensure_index, index_problem, open_index
+from qa.pipeline import Pipeline
 from qa.retriever import HybridRetriever
-from qa.store import build_index, index_problem, load_index
+
+pytestmark = pytest.mark.slow
 
 DOC = [
     {"id": "rain", "text": "今年雨季提前來臨,降雨量比往年多三成。農民因此推遲了播種。"},
@@ -21,7 +25,7 @@ DOC = [
 
 @pytest.fixture(scope="module")
 def embedder(settings):
-    return Embedder(cache_dir=settings.model_cache_dir).load()
+    return Pipeline(settings).embedder.load()
 
 
 @pytest.fixture()
@@ -31,11 +35,18 @@ def corpus(tmp_path):
     return path
 
 
+@pytest.fixture()
+def doc_settings(settings, tmp_path, corpus) -> Settings:
+    return settings.model_copy(update={"corpus": corpus, "index_dir": tmp_path / "ix"})
+
+
 @pytest.mark.parametrize("kind", ["flat", "hnsw"])
-def test_build_load_and_search(tmp_path, corpus, embedder, kind):
-    manifest = build_index(corpus, tmp_path / "ix", embedder, kind)
+def test_build_load_and_search(doc_settings, embedder, kind):
+    s = doc_settings.model_copy(update={"index_kind": kind})
+    manifest = build_index(s, embedder)
     assert manifest["passages"] == 4 and manifest["model"] == "multilingual-e5-small"
-    index = load_index(tmp_path / "ix", embedder, corpus)
+    assert manifest["index_kind"] == kind
+    index = open_index(s)
     assert len(index.vectors) == 4 + 2  # the rain passage has two sentences with their own vectors
     retriever = HybridRetriever(index, embedder)
     assert retriever.search("大桥什么时候开工?", 1)[0].passage.id == "bridge"  # Simplified question
@@ -44,24 +55,45 @@ def test_build_load_and_search(tmp_path, corpus, embedder, kind):
     assert hit.passage.id == "budget" and hit.dense_rank and hit.sparse_rank == 1
 
 
-def test_changed_corpus_makes_index_stale(tmp_path, corpus, embedder):
-    build_index(corpus, tmp_path / "ix", embedder)
-    assert index_problem(tmp_path / "ix", embedder, corpus) is None
+def test_changed_corpus_makes_index_stale(doc_settings, corpus, embedder):
+    build_index(doc_settings, embedder)
+    assert index_problem(doc_settings) is None
     corpus.write_text(corpus.read_text(encoding="utf-8") + '\n{"id": "new", "text": "新段落"}', encoding="utf-8")
     with pytest.raises(IndexUnusableError, match="stale .*corpus .* changed"):
-        load_index(tmp_path / "ix", embedder, corpus)
-    assert "stale" in index_problem(tmp_path / "ix", embedder, corpus)
+        open_index(doc_settings)
+    assert "stale" in index_problem(doc_settings)
+    with pytest.raises(IndexUnusableError, match="stale"):
+        ensure_index(doc_settings)  # a stale index is refused, not silently replaced
+    assert ensure_index(doc_settings, rebuild_stale=True, embedder=embedder) == "rebuilt"
+    assert len(open_index(doc_settings).passages) == 5
 
 
-def test_other_model_makes_index_stale(tmp_path, corpus, embedder):
-    build_index(corpus, tmp_path / "ix", embedder)
-    other = Embedder(model="some/other-model", cache_dir=embedder.cache_dir)
+def test_a_folder_serves_what_it_was_built_from(doc_settings, embedder):
+    """`qa index --corpus X --index-dir D` then `qa serve --index-dir D` (no --corpus) serves X."""
+    build_index(doc_settings, embedder)
+    served = Settings(home=doc_settings.home, index_dir=doc_settings.index_dir)  # corpus left at its default
+    assert "corpus" not in served.model_fields_set
+    assert [p.id for p in open_index(served).passages] == [d["id"] for d in DOC]
+    bundled = served.model_copy(update={"corpus": served.corpus})  # naming another corpus explicitly does check
+    with pytest.raises(IndexUnusableError, match="built from .*doc.jsonl"):
+        open_index(bundled)
+
+
+def test_other_model_makes_index_stale(doc_settings, embedder):
+    build_index(doc_settings, embedder)
+    other = doc_settings.model_copy(update={"embedding_model": "some/other-model"})
     with pytest.raises(IndexUnusableError, match="built with model 'multilingual-e5-small'"):
-        load_index(tmp_path / "ix", other, corpus)
+        open_index(other)
 
 
-def test_corrupt_passages_file_is_refused(tmp_path, corpus, embedder):
-    build_index(corpus, tmp_path / "ix", embedder)
-    (tmp_path / "ix" / "passages.jsonl").write_text("garbage that is the same length?" * 10)
-    problem = index_problem(tmp_path / "ix", embedder, corpus)
+def test_missing_index_is_built_once(doc_settings, embedder):
+    assert "no index" in index_problem(doc_settings)
+    assert ensure_index(doc_settings, embedder=embedder) == "built"
+    assert ensure_index(doc_settings, embedder=embedder) == "ready"
+
+
+def test_corrupt_passages_file_is_refused(doc_settings, embedder):
+    build_index(doc_settings, embedder)
+    (doc_settings.index_dir / "passages.jsonl").write_text("garbage that is the same length?" * 10)
+    problem = index_problem(doc_settings)
     assert problem and "corrupt" in problem and "qa index" in problem

@@ -7,11 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qa.evaluate import evaluate, load_dataset
+import pytest
+
+from qa.eval import evaluate, load_dataset
+
+pytestmark = pytest.mark.slow
 
 # every third question of ../shared/data/un-report-dev.jsonl (the project's own data): 20
 # questions, 18 answerable (2 in boxes), 2 unanswerable; all seven types and all four scripts
-SLICE = Path(__file__).resolve().parent.parent / "data" / "un-report-dev-slice.jsonl"
+SLICE = Path(__file__).resolve().parents[2] / "data" / "un-report-dev-slice.jsonl"
 
 # Measured 2026-11-27 on the 2-core CI-like machine (AMD EPYC, 1 thread), reader of commit e73fa8e,
 # read_k 3, threshold 0.001: EM 75.0, F1 84.2, HasAns F1 82.5, citation 100.0, R@1 1.000,

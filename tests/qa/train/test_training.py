@@ -9,7 +9,9 @@ import pytest
 
 from embeddings.e5_package import ensure_packaged_model, packaged_weights_path
 from qa.reader import Reader
-from qa.training import TrainConfig, make_bundle, run_bundle, split_questions, train_reader
+from qa.train import TrainConfig, make_bundle, run_bundle, split_questions, train_reader
+
+pytestmark = pytest.mark.slow
 
 
 def _article(title: str, context: str, qas: list[tuple[str, str]]) -> dict:

@@ -1,7 +1,8 @@
 """Answer-accuracy metrics as the CMRC 2018 / DRCD evaluation defines them (see docs/EVAL.md).
 
 Chinese answers are scored per character, not per space-separated word, so the SQuAD script's
-F1 would collapse to EM; F1 here uses the longest common contiguous run of tokens.
+F1 would collapse to EM; F1 here uses the longest common contiguous run of tokens. Answers are
+compared in `qa.text.normalize_answer`'s form, the one the serving library also uses.
 """
 
 from __future__ import annotations
@@ -10,28 +11,15 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-# ASCII and full-width punctuation the CMRC script strips, plus a few the report uses.
-_PUNCT = set(
-    "-:_*^/\\~`+=,.!?;'\"()[]{}<>@#$%&|"
-    "，。：？！“”；’‘《》、「」（）『』…【】〈〉——～·｀－＿＊＾／＼＋＝｛｝＜＞＠＃＄％＆｜"
-)
+from qa.text import is_punct, normalize_answer
+
 _TOKEN = re.compile(r"[a-z0-9]+|\S")
-
-
-def _is_punct(ch: str) -> bool:
-    return ch in _PUNCT or unicodedata.category(ch).startswith("P")
-
-
-def normalize_answer(text: str) -> str:
-    """Fold width (NFKC), lower-case, drop whitespace and punctuation."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in folded if not ch.isspace() and not _is_punct(ch))
 
 
 def tokenize(text: str) -> list[str]:
     """Each CJK character (any non-alphanumeric symbol) is a token; a Latin/digit run is one."""
     folded = unicodedata.normalize("NFKC", text).lower()
-    return [tok for tok in _TOKEN.findall(folded) if len(tok) > 1 or not _is_punct(tok)]
+    return [tok for tok in _TOKEN.findall(folded) if len(tok) > 1 or not is_punct(tok)]
 
 
 def _longest_common_run(a: Sequence[str], b: Sequence[str]) -> int:

@@ -1,5 +1,5 @@
 """`qa eval` end to end on small slices: the real pipeline in-process and over HTTP, both data
-formats, the report, the comparison, and one-line errors for bad input."""
+formats, the report and the saved result."""
 
 from __future__ import annotations
 
@@ -13,16 +13,11 @@ from pathlib import Path
 import pytest
 
 from qa.cli import main
-from qa.evaluate import (
-    EvalError,
-    HttpBackend,
-    evaluate,
-    load_dataset,
-    squad_pipeline,
-)
+from qa.eval import HttpBackend, evaluate, load_dataset, squad_pipeline
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-SLICE = DATA / "un-report-dev-slice.jsonl"
+pytestmark = pytest.mark.slow
+
+SLICE = Path(__file__).resolve().parents[2] / "data" / "un-report-dev-slice.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -30,78 +25,14 @@ def questions():
     return load_dataset(SLICE)
 
 
-# --- reading data sets --------------------------------------------------------------------------
-
-
-def test_jsonl_slice_loads_with_gold_references(questions):
-    assert len(questions) == 20
-    by_kind = {type(q.gold).__name__ for q in questions}
-    assert by_kind == {"int", "str", "NoneType"}
-    box = next(q for q in questions if isinstance(q.gold, str))
-    assert box.gold.startswith("box:") and box.answerable
-    assert sum(not q.answerable for q in questions) == 2
-    assert {q.script for q in questions} >= {"traditional", "simplified", "english"}
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ('{"id": "a", "question": "q?", "answers": ["x"], "paragraph": 1}\n{oops\n', "bad.jsonl:2: not valid JSON"),
-        ('{"id": "a", "answers": ["x"], "paragraph": 1}\n', 'bad.jsonl:1: "question" must be a non-empty string'),
-        ('{"question": "q?", "answers": "x", "paragraph": 1}\n', 'bad.jsonl:1: "answers" must be a list'),
-        ('{"question": "q?", "answers": ["x"], "paragraph": "7"}\n', 'bad.jsonl:1: "paragraph" must be'),
-        ('{"id": "a", "question": "q?", "answers": []}\n\n{"id": "a", "question": "r?", "answers": []}\n',
-         "bad.jsonl:3: duplicate id 'a'"),
-        ("\n\n", "bad.jsonl: no questions found"),
-    ],
-)
-def test_bad_jsonl_names_the_line(tmp_path, content, message):
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text(content, encoding="utf-8")
-    with pytest.raises(EvalError, match=re.escape(message)):
-        load_dataset(bad)
-
-
-def test_squad_questions_cite_their_paragraph_id(tmp_path):
-    path = _squad_file(tmp_path, unanswerable=True)
-    questions = load_dataset(path)
-    assert [q.gold for q in questions] == ["id:r-7", "id:r-13", "id:r-35", None]
-    assert questions[0].answers == ("近1.6億",) and not questions[-1].answerable
-
-
-def _squad_file(tmp_path: Path, unanswerable: bool = False, name: str = "tiny_squad.json") -> Path:
-    """A tiny SQuAD-format file made of the bundled report's own paragraphs (the project's licence)."""
-    from qa.corpus import BUNDLED_CORPUS, load_corpus
-
-    text = {p.paragraph: p.text for p in load_corpus(BUNDLED_CORPUS) if p.paragraph in (7, 13, 35, 38)}
-    qas = {
-        7: ("2022年人道主義應急行動中,有多少急需救助的人得到了維持生命的援助和保護?", "近1.6億"),
-        13: ("截至2023年6月中旬,黑海倡議下出口了多少糧食?", "3200多萬噸"),
-        35: ("2022年11月世界人口達到了多少?", "80億"),
-    }
-    paragraphs = []
-    for n, context in text.items():
-        entries = []
-        if n in qas:
-            question, answer = qas[n]
-            entries.append({"id": f"q{n}", "question": question,
-                            "answers": [{"text": answer, "answer_start": context.find(answer)}]})
-        elif unanswerable:
-            entries.append({"id": f"q{n}", "question": "聯合國總部大樓有幾層?", "answers": [], "is_impossible": True})
-        paragraphs.append({"id": f"r-{n}", "context": context, "qas": entries})
-    path = tmp_path / name
-    path.write_text(json.dumps({"version": "test", "data": [{"title": "A/78/1", "paragraphs": paragraphs}]},
-                               ensure_ascii=False), encoding="utf-8")
-    return path
-
-
 # --- evaluating the real pipeline ---------------------------------------------------------------
 
 
 def test_evaluate_in_process(pipeline, questions):
     configured = pipeline.settings.no_answer_threshold
+    before = pipeline.settings.model_dump()
     result = evaluate(pipeline, questions[:6], progress=False)
-    assert pipeline.settings.no_answer_threshold == configured  # put back after the sweep
+    assert pipeline.settings.model_dump() == before  # asked with a per-call threshold: settings untouched
     m = result["metrics"]
     assert result["system"]["no_answer_threshold"] == configured and result["system"]["read_k"] == 3
     assert 0 <= m["em"] <= m["f1"] <= 100 and m["has_ans"]["n"] == 6 and m["no_ans"]["n"] == 0
@@ -198,24 +129,9 @@ def test_cli_json_and_report(settings, tmp_path, capsys):
         assert q["id"] in page
 
 
-def test_cli_compare(tmp_path, capsys):
-    old = {"metrics": {"em": 50.0, "f1": 60.0, "retrieval": {"recall@1": 0.9}, "latency_ms": {"p50": 300.0}},
-           "questions": [{"id": "a", "question": "甲?", "answers": ["x"], "answerable": True, "prediction": "x",
-                          "em": 1.0, "f1": 1.0, "gold_rank": 1}]}
-    new = json.loads(json.dumps(old))
-    new["metrics"].update(em=40.0, f1=55.0)
-    new["questions"][0].update(prediction="y", em=0.0, f1=0.0)
-    (tmp_path / "old.json").write_text(json.dumps(old), encoding="utf-8")
-    (tmp_path / "new.json").write_text(json.dumps(new), encoding="utf-8")
-    assert main(["eval", "--compare", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 0
-    out = capsys.readouterr().out
-    assert re.search(r"f1\s+60\.0\s+55\.0\s+-5\.0\s+worse", out)
-    assert "broken" in out and "verdict:" in out
-
-
-def test_cli_squad_file_needs_no_setup(tmp_path, capsys):
+def test_cli_squad_file_needs_no_setup(tmp_path, capsys, squad_file):
     # named like a file the shipped reader was trained on, which the result must point out
-    squad = _squad_file(tmp_path, name="DRCD_dev.json")
+    squad = squad_file(tmp_path, name="DRCD_dev.json")
     index_dir = tmp_path / "squad-index"
     assert main(["eval", str(squad), "--json", "--index-dir", str(index_dir)]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -228,30 +144,3 @@ def test_cli_squad_file_needs_no_setup(tmp_path, capsys):
     created = json.loads((index_dir / "manifest.json").read_text())["created"]
     reused = squad_pipeline(squad, index_dir=index_dir, with_reader=False)
     assert reused.index.manifest["created"] == created and len(reused.index.passages) == 4
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["eval", "no/such/file.jsonl"], "no/such/file.jsonl: no such file"),
-        (["eval"], "give a DATASET"),
-        (["eval", "--compare", "no-old.json", "no-new.json"], "no-old.json: no such file"),
-    ],
-)
-def test_cli_errors_are_one_line(args, message, capsys):
-    assert main(args) == 2
-    err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-
-
-def test_cli_bad_line_and_unreachable_url(tmp_path, capsys):
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"question": "q?", "answers": []}\n{"question": \n', encoding="utf-8")
-    assert main(["eval", str(bad)]) == 2
-    assert "bad.jsonl:2: not valid JSON" in capsys.readouterr().err
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # closed again: nothing listens there
-    assert main(["eval", str(SLICE), "--url", f"http://127.0.0.1:{port}"]) == 2
-    err = capsys.readouterr().err
-    assert f"cannot reach http://127.0.0.1:{port}/healthz" in err and "Traceback" not in err

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from qa.evaluate import (
-    EvalQuestion,
-    PassageRef,
-    Response,
-    _record,
-    best_threshold,
-    compare,
-    miss_reason,
-    mrr_at,
-    paired_bootstrap,
-    percentile,
-    recall_at,
-    summarise,
-    threshold_summary,
-)
-from qa.metrics import exact_match, f1_score, normalize_answer, tokenize
+from qa.eval.backends import Response
+from qa.eval.calibration import best_threshold, threshold_summary
+from qa.eval.compare import compare, paired_bootstrap
+from qa.eval.metrics import exact_match, f1_score, tokenize
+from qa.eval.questions import EvalQuestion, PassageRef
+from qa.eval.score import miss_reason, mrr_at, percentile, question_record, recall_at, summarise
+from qa.text import normalize_answer
 
 # --- answer metrics: the examples EVAL.md gives -------------------------------------------------
 
@@ -118,7 +109,7 @@ def _rec(answers, gold, answer, score, cited=None, hits=(), threshold=0.1, qtype
     q = EvalQuestion(f"q{id(answers)}{answer}{score}", "問題", tuple(answers), gold, qtype, "traditional")
     ref = PassageRef(f"p{cited}", paragraph=cited) if cited is not None else None
     hit_refs = [PassageRef(f"p{h}", paragraph=h) for h in hits]
-    return _record(q, Response(answer, score, ref, hit_refs, latency_ms=100.0), threshold, read_k=3,
+    return question_record(q, Response(answer, score, ref, hit_refs, latency_ms=100.0), threshold, read_k=3,
                    retrieval_only=False)
 
 

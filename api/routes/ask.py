@@ -1,0 +1,74 @@
+"""POST /v1/ask and its streaming twin POST /v1/ask/stream (server-sent events, for the widget)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import PipelineDep
+from api.schemas import AskResponse, ErrorOut, QuestionRequest
+from qa.pipeline import Pipeline
+from qa.serialize import answer_dict, ask_response, hit_dict
+
+log = logging.getLogger(__name__)
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not hold events back
+STREAM_DOC = (
+    "Server-sent events, in this order: `passages` ({question, passages, timings_ms}) right after retrieval, "
+    "`answer` ({answers, no_answer}) after reading, then `done` ({timings_ms}); `error` ({error}) replaces "
+    "the rest if the server fails midway. Together they carry what `POST /v1/ask` returns."
+)
+
+router = APIRouter(tags=["answers"])
+
+
+@router.post("/v1/ask", response_model=AskResponse, responses={422: {"model": ErrorOut}})
+def ask(body: QuestionRequest, p: PipelineDep):
+    return ask_response(p.ask(body.question, body.top_k))
+
+
+def _event(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k: int | None) -> AsyncIterator[str]:
+    """Retrieve, send the passages, read, send the answers; a client that has gone gets no more work done."""
+    stage, finished = "retrieve", False
+    try:
+        hits, retrieve_ms = await run_in_threadpool(pipeline.timed_search, question, top_k)
+        passages = [hit_dict(h) for h in hits]
+        yield _event("passages", {"question": question, "passages": passages, "timings_ms": {"retrieve": retrieve_ms}})
+        stage = "read"
+        if await request.is_disconnected():
+            return
+        result = await run_in_threadpool(pipeline.answer, question, hits, retrieve_ms)
+        if await request.is_disconnected():  # the reader can't be interrupted; its answer can go unsent
+            return
+        yield _event("answer", {"answers": [answer_dict(a) for a in result.answers], "no_answer": result.no_answer})
+        finished = True
+        yield _event("done", {"timings_ms": result.timings_ms})
+    except Exception:
+        finished = True
+        log.exception("ask/stream failed during %s", stage)
+        yield _event("error", {"error": "internal error; the server log has the details"})
+    finally:
+        if not finished:
+            log.info("ask/stream: the client went away at the %s stage; stopped without answering", stage)
+
+
+@router.post(
+    "/v1/ask/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC}, 422: {"model": ErrorOut}},
+)
+async def ask_stream(body: QuestionRequest, request: Request, p: PipelineDep) -> StreamingResponse:
+    """Like /v1/ask, but the passages arrive as soon as retrieval is done, before the slower reader."""
+    question = p.check_question(body.question)  # a QuestionError here is a 422 before any event
+    p.top_k(body.top_k)  # so is a top_k over the limit
+    return StreamingResponse(
+        _ask_events(request, p, question, body.top_k), media_type="text/event-stream", headers=SSE_HEADERS
+    )

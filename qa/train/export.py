@@ -1,0 +1,104 @@
+"""The whole training job on this machine (`qa train-reader`): starting weights from the packaged
+encoder, training with validation, and the export the server loads (fp16 shards + reader.json)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from qa.reader import READER_CONFIG, WORD_EMBEDDINGS, build_qa_model
+from qa.train.data import TrainConfig, featurize, split_questions, validation_windows
+from qa.train.loop import evaluate, torch_device, train
+
+log = logging.getLogger(__name__)
+
+SHARD_BYTES = 15 * 1024 * 1024  # keeps each shipped file small enough to move around easily
+
+
+def export_reader(model, out_dir: Path, cfg: TrainConfig, info: dict) -> list[Path]:
+    """fp16 safetensors shards of everything but the frozen word embeddings, plus reader.json."""
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("reader-*.safetensors"):
+        old.unlink()
+    state = {k: v.detach().to("cpu").half().contiguous() for k, v in model.state_dict().items() if k != WORD_EMBEDDINGS}
+    shards: list[dict] = [{}]
+    size = 0
+    for name, tensor in state.items():
+        nbytes = tensor.numel() * 2
+        if shards[-1] and size + nbytes > SHARD_BYTES:
+            shards.append({})
+            size = 0
+        shards[-1][name] = tensor
+        size += nbytes
+    paths = []
+    for i, shard in enumerate(shards, 1):
+        path = out_dir / f"reader-{i:05d}-of-{len(shards):05d}.safetensors"
+        tmp = path.with_name(path.name + ".tmp")
+        save_file(shard, str(tmp))
+        os.replace(tmp, path)
+        paths.append(path)
+    reader = {"max_length": cfg.max_length, "stride": cfg.stride, "max_answer_chars": cfg.max_answer_chars}
+    meta = {"reader": reader, "training": asdict(cfg), **info}
+    tmp = out_dir / (READER_CONFIG + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+    os.replace(tmp, out_dir / READER_CONFIG)
+    return paths
+
+
+def encoder_state(encoder_dir: Path) -> dict:
+    """The packaged encoder's weights under BertForQuestionAnswering's names."""
+    from safetensors.torch import load_file
+
+    return {f"bert.{k}": v for k, v in load_file(str(Path(encoder_dir) / "model.safetensors")).items()}
+
+
+def load_start_weights(model, state: dict) -> None:
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.startswith("qa_outputs")]
+    unexpected = [k for k in unexpected if "pooler" not in k]
+    if missing or unexpected:
+        raise RuntimeError(f"start weights do not fit the model: missing {missing}, extra {unexpected}")
+
+
+def train_reader(
+    mrc_files: list[Path],
+    encoder_dir: Path,
+    out_dir: Path,
+    cfg: TrainConfig,
+    device: str = "auto",
+    resume: bool = False,
+) -> dict:
+    """The whole job on this machine: tokenise, train (checkpointing), validate, export."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
+    train_qs, val_qs = split_questions(mrc_files, cfg.val_fraction, cfg.seed)
+    log.info("%d training questions, %d validation questions", len(train_qs), len(val_qs))
+    features = featurize(tokenizer, train_qs, cfg)
+    val_windows = validation_windows(tokenizer, val_qs, cfg)
+    model = build_qa_model(encoder_dir)
+    load_start_weights(model, encoder_state(encoder_dir))
+    data = [p.name for p in mrc_files]
+    return train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir, resume, data)
+
+
+def train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir: Path, resume: bool, data) -> dict:
+    """Train with validation after each epoch, then write the reader; returns the reader's info."""
+    dev = torch_device(device)
+    history = train(
+        model,
+        features,
+        cfg,
+        dev,
+        out_dir / "checkpoint.pt",
+        resume,
+        evaluate_fn=lambda m: evaluate(m, val_qs, val_windows, cfg, dev),
+    )
+    info = {"validation": history[-1] if history else None, "history": history, "data": data}
+    export_reader(model, out_dir, cfg, info)
+    return info
