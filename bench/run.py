@@ -99,7 +99,7 @@ def bench_reader_validation(settings, out: dict) -> None:
     files = [mrc / "DRCD_dev.json", mrc / "cmrc2018_dev.json", mrc / "cmrc2018_trial.json"]
     cfg = TrainConfig()
     _, val = split_questions(files, cfg.val_fraction, cfg.seed)
-    reader = Reader(settings.reader_dir, ensure_packaged_model(settings.model_cache_dir), settings.threads).load()
+    reader = Reader.from_settings(settings, ensure_packaged_model(settings.model_cache_dir)).load()
     em = f1 = 0.0
     for q in val:
         spans = reader.read(q.question, [q.paragraph.context])

@@ -1,4 +1,5 @@
-"""Text -> vectors with sentence-transformers; the default model works offline."""
+"""Text -> vectors. The packaged default model runs on ONNX Runtime (no torch when serving); any
+other sentence-transformers name or path, or `runtime="torch"`, runs on sentence-transformers."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class Embedder:
         query_prefix: str = "query: ",
         passage_prefix: str = "passage: ",
         batch_size: int = 16,
+        runtime: str = "onnx",
+        precision: str = "fp32",
     ) -> None:
         self.model_name = model
         self.cache_dir = Path(cache_dir)
@@ -30,14 +33,19 @@ class Embedder:
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
+        # ONNX needs an exported body; only the packaged model has a known offline recipe
+        self.runtime = runtime if model == PACKAGED_MODEL_NAME else "torch"
+        self.precision = precision
         self._model = None
+        self._onnx = None
 
     @classmethod
     def from_settings(cls, settings) -> Embedder:
         """The one place an Embedder is configured from `qa.config.Settings` (duck-typed: this room
         does not import the domain)."""
         return cls(settings.embedding_model, settings.model_cache_dir, settings.threads,
-                   settings.query_prefix, settings.passage_prefix)
+                   settings.query_prefix, settings.passage_prefix, runtime=settings.runtime,
+                   precision=settings.encoder_precision)
 
     @property
     def model_path(self) -> str:
@@ -47,6 +55,13 @@ class Embedder:
         return self.model_name
 
     def load(self) -> Embedder:
+        if self.runtime == "onnx":
+            if self._onnx is None:
+                from embeddings.onnx_encoder import OnnxEncoder
+
+                folder = Path(self.model_path)
+                self._onnx = OnnxEncoder(folder, self.cache_dir, self.threads, self.precision).load()
+            return self
         if self._model is None:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -58,17 +73,23 @@ class Embedder:
     @property
     def dimension(self) -> int:
         self.load()
+        if self._onnx is not None:
+            return self._onnx.table.dimension
         return int(self._model.get_sentence_embedding_dimension())
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode([self.passage_prefix + t for t in texts], progress)
+        texts = [self.passage_prefix + t for t in texts]
+        if self.load()._onnx is not None:
+            return self._onnx.encode(texts, progress)
+        return self._encode(texts, progress)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """One forward pass through the model's modules: for a single question, encode()'s
         batching and conversion overhead was ~10% of search latency. Same vectors."""
         import torch
 
-        self.load()
+        if self.load()._onnx is not None:
+            return self._onnx.embed(self._onnx.token_ids([self.query_prefix + t for t in texts]))
         with torch.inference_mode():
             features = self._model.tokenize([self.query_prefix + t for t in texts])
             vectors = self._model(features)["sentence_embedding"]

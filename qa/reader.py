@@ -8,12 +8,15 @@ word embeddings, which come from the packaged embedding model.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from qa.windows import Windows, make_windows
 
 log = logging.getLogger(__name__)
 
@@ -30,44 +33,6 @@ class Span:
     start: int
     end: int
     score: float  # probability of this span within its window (start prob x end prob)
-
-
-@dataclass
-class Windows:
-    """Tokenised (question, text) windows plus what is needed to map tokens back to text."""
-
-    input_ids: np.ndarray  # (n, L) int64
-    attention_mask: np.ndarray  # (n, L)
-    offsets: np.ndarray  # (n, L, 2) char offsets into the text; -1 for question/special/pad tokens
-    text_index: np.ndarray  # (n,) which input text each window came from
-
-
-def make_windows(tokenizer, question: str, texts: list[str], max_length: int, stride: int) -> Windows:
-    """Question + each text, split into overlapping windows of at most `max_length` tokens."""
-    enc = tokenizer(
-        [question] * len(texts),
-        texts,
-        truncation="only_second",
-        max_length=max_length,
-        stride=stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding="longest",
-        return_tensors="np",
-    )
-    offsets = np.asarray(enc["offset_mapping"]).astype(np.int64)
-    n = offsets.shape[0]
-    for i in range(n):
-        seq_ids = enc.sequence_ids(i)
-        for t, sid in enumerate(seq_ids):
-            if sid != 1:
-                offsets[i, t] = -1
-    return Windows(
-        input_ids=np.asarray(enc["input_ids"]).astype(np.int64),
-        attention_mask=np.asarray(enc["attention_mask"]).astype(np.int64),
-        offsets=offsets,
-        text_index=np.asarray(enc["overflow_to_sample_mapping"]).astype(np.int64),
-    )
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -137,34 +102,68 @@ class ReaderSettings:
 
 
 class Reader:
-    """Loads the trained span reader once (`load()`), then reads batches of passages."""
+    """Loads the trained span reader once (`load()`), then reads batches of passages.
 
-    def __init__(self, artefact_dir: Path, encoder_dir: Path, threads: int = 1) -> None:
+    `runtime="onnx"` (the default) serves an int8 or fp32 export of the reader fed from the shared
+    4-bit word table, without torch; `runtime="torch"` is the reference it is measured against."""
+
+    def __init__(self, artefact_dir: Path, encoder_dir: Path, threads: int = 1, runtime: str = "onnx",
+                 precision: str = "fp32", cache_dir: Path | None = None) -> None:
         self.artefact_dir = Path(artefact_dir)
         self.encoder_dir = Path(encoder_dir)
         self.threads = threads
+        self.runtime = runtime
+        self.precision = precision
+        self.cache_dir = Path(cache_dir) if cache_dir else self.encoder_dir.parent
         self.model = None
         self.tokenizer = None
         self.settings = ReaderSettings()
         self.info: dict = {}
 
-    def load(self) -> Reader:
-        if self.model is not None:
-            return self
-        import torch
-        from safetensors.torch import load_file
-        from transformers import AutoTokenizer
+    @classmethod
+    def from_settings(cls, settings, encoder_dir: Path) -> Reader:
+        return cls(settings.reader_dir, encoder_dir, settings.threads, settings.runtime,
+                   settings.reader_precision, settings.model_cache_dir)
 
+    def _shards(self) -> list[Path]:
         shards = sorted(self.artefact_dir.glob(READER_WEIGHTS))
-        config_file = self.artefact_dir / READER_CONFIG
-        if not shards or not config_file.is_file():
+        if not shards or not (self.artefact_dir / READER_CONFIG).is_file():
             raise FileNotFoundError(
                 f"no trained reader in {self.artefact_dir} (expected {READER_WEIGHTS} and "
                 f"{READER_CONFIG}); train one with `qa train-reader`"
             )
-        self.info = json.loads(config_file.read_text())
+        return shards
+
+    def load(self) -> Reader:
+        if self.model is not None:
+            return self
+        from embeddings.onnx_encoder import packaged_tokenizer
+
+        shards = self._shards()
+        self.info = json.loads((self.artefact_dir / READER_CONFIG).read_text())
         self.settings = ReaderSettings(**self.info.get("reader", {}))
-        torch.set_num_threads(self.threads)
+        self.tokenizer = packaged_tokenizer(self.encoder_dir)
+        if self.runtime == "onnx":
+            from embeddings.onnx_models import OnnxModel, cached_export
+            from embeddings.word_table import packaged_word_table
+
+            digest = hashlib.sha256()
+            for path in [*shards, self.artefact_dir / READER_CONFIG, self.encoder_dir / "build.json"]:
+                digest.update(path.read_bytes())
+            folder = self.cache_dir / f"reader-{digest.hexdigest()[:12]}-onnx-{self.precision}"
+            path = cached_export(folder, {"sources": digest.hexdigest()}, self._export, self.precision)
+            self.table = packaged_word_table()
+            self.model = OnnxModel(path, self.threads)
+        else:
+            import torch
+
+            torch.set_num_threads(self.threads)
+            self.model = self._torch_model(shards)
+        return self
+
+    def _torch_model(self, shards: list[Path]):
+        from safetensors.torch import load_file
+
         model = build_qa_model(self.encoder_dir)
         state = {k: v.float() for shard in shards for k, v in load_file(str(shard)).items()}
         state[WORD_EMBEDDINGS] = load_word_embeddings(self.encoder_dir)
@@ -172,33 +171,56 @@ class Reader:
         missing = [k for k in missing if "pooler" not in k]
         if missing or unexpected:
             raise RuntimeError(f"reader weights do not match the model: missing {missing}, extra {unexpected}")
-        self.model = model.eval()
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self.encoder_dir))
-        return self
+        return model.eval()
+
+    def _export(self, path: Path) -> None:
+        import torch
+
+        from embeddings.onnx_models import export_module
+
+        class SpanHead(torch.nn.Module):
+            def __init__(self, model):
+                super().__init__()
+                self.model = model
+
+            def forward(self, inputs_embeds, attention_mask):
+                out = self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
+                return out.start_logits, out.end_logits
+
+        body = SpanHead(self._torch_model(self._shards()))
+        example = (torch.zeros(1, 8, body.model.config.hidden_size), torch.ones(1, 8, dtype=torch.int64))
+        export_module(body, example, ["inputs_embeds", "attention_mask"], ["start_logits", "end_logits"], path)
+
+    def logits(self, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
+        if self.runtime == "onnx":
+            start, end = self.model.run(self.table.lookup(windows.input_ids), windows.attention_mask)
+            return start, end
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.from_numpy(windows.input_ids),
+                             attention_mask=torch.from_numpy(windows.attention_mask))
+        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
 
     def read(self, question: str, texts: list[str]) -> list[Span]:
         """Best span per window over all texts, in one batched forward pass."""
-        import torch
+        return self.read_with_cost(question, texts)[0]
 
+    def read_with_cost(self, question: str, texts: list[str]) -> tuple[list[Span], int]:
+        """`read`, and the number of tokens the model ran over."""
         self.load()
         if not texts:
-            return []
+            return [], 0
         s = self.settings
         windows = make_windows(self.tokenizer, question, texts, s.max_length, s.stride)
-        with torch.inference_mode():
-            out = self.model(
-                input_ids=torch.from_numpy(windows.input_ids),
-                attention_mask=torch.from_numpy(windows.attention_mask),
-            )
-        spans = decode_spans(
-            out.start_logits.float().numpy(), out.end_logits.float().numpy(), windows, s.max_answer_chars
-        )
+        start_logits, end_logits = self.logits(windows)
+        spans = decode_spans(start_logits, end_logits, windows, s.max_answer_chars)
         trimmed = []
         for span in spans:
             start, end = trim_span(texts[span.text_index], span.start, span.end)
             if end > start:
                 trimmed.append(Span(span.text_index, start, end, span.score))
-        return trimmed
+        return trimmed, windows.tokens
 
 
 def build_qa_model(encoder_dir: Path, vocab_size: int | None = None):

@@ -62,3 +62,4 @@ class AskResult:
     hits: list[Hit]
     no_answer: bool
     timings_ms: dict[str, float] = field(default_factory=dict)
+    tokens_read: int = 0  # tokens the reader ran over (padding included): what reading cost

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.reader import Windows, build_qa_model
+from qa.reader import build_qa_model
 from qa.squad import SquadQuestion
 from qa.train.data import TrainConfig, featurize, split_questions, validation_windows
 from qa.train.export import load_start_weights, train_and_export
+from qa.windows import Windows
 
 log = logging.getLogger(__name__)
 

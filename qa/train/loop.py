@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from qa.eval.metrics import exact_match, f1_score
-from qa.reader import Windows, decode_spans, trim_span
+from qa.reader import decode_spans, trim_span
 from qa.squad import SquadQuestion
 from qa.train.data import TrainConfig
+from qa.windows import Windows
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,52 @@
+"""The ONNX Runtime path gives the torch path's numbers: same vectors, same reader logits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embeddings.encoder import Embedder
+from embeddings.word_table import packaged_word_table
+from qa.reader import Reader
+
+pytestmark = pytest.mark.slow  # exports models into the cache on a fresh machine
+
+TEXTS = ["2022年人道主義應急計劃實際需要多少資金?", "How many people did the floods in Pakistan affect?", "短"]
+
+
+def test_word_table_rows_are_the_packaged_embeddings(pipeline):
+    from safetensors import safe_open
+
+    with safe_open(str(pipeline.reader.encoder_dir / "model.safetensors"), framework="np") as fh:
+        full = fh.get_tensor("embeddings.word_embeddings.weight")
+    ids = np.array([[0, 5, 250000], [17, 2, 1]])
+    assert np.array_equal(packaged_word_table().lookup(ids), full[ids])
+
+
+def test_onnx_encoder_matches_sentence_transformers(settings):
+    onnx = Embedder.from_settings(settings).load()
+    torch = Embedder.from_settings(settings.model_copy(update={"runtime": "torch"})).load()
+    assert onnx.runtime == "onnx" and torch.runtime == "torch"
+    for a, b in [(onnx.encode_queries(TEXTS), torch.encode_queries(TEXTS)),
+                 (onnx.encode_passages(TEXTS), torch.encode_passages(TEXTS))]:
+        assert a.shape == b.shape == (3, 384)
+        assert np.allclose((a * b).sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_onnx_reader_matches_torch(pipeline):
+    onnx = pipeline.reader
+    torch = Reader(onnx.artefact_dir, onnx.encoder_dir, runtime="torch").load()
+    passage = "2022年,人道主義應急計劃需要516億美元,實際籌得300億美元。"
+    question = "2022年人道主義應急計劃實際籌得多少資金?"
+    assert onnx.runtime == "onnx"
+    (a,), (b,) = onnx.read(question, [passage]), torch.read(question, [passage])
+    assert (a.start, a.end) == (b.start, b.end) and a.score == pytest.approx(b.score, abs=1e-4)
+    from qa.windows import make_windows
+
+    windows = make_windows(onnx.tokenizer, question, [passage], 256, 128)
+    for a, b in zip(onnx.logits(windows), torch.logits(windows)):
+        assert np.abs(a - b).max() < 1e-3
+
+
+def test_other_models_use_sentence_transformers(settings):
+    assert Embedder.from_settings(settings.model_copy(update={"embedding_model": "some/model"})).runtime == "torch"
