@@ -66,6 +66,7 @@ class AskResponse(BaseModel):
     answers: list[AnswerOut]
     passages: list[HitOut]
     timings_ms: dict[str, float]
+    tokens_read: int = Field(0, description="tokens the reader ran over for this answer (0 when cached)")
 
 
 class Health(BaseModel):

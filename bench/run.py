@@ -4,7 +4,8 @@ Figures (all on this machine, one question at a time, after warm-up):
 - index build time for the bundled report;
 - the report's dev set end to end: Recall@k and MRR@10 (answerable questions, per script),
   F1/EM, no-answer handling, citation accuracy, /v1/ask latency through the HTTP app;
-- search latency with 1 and 2 torch/faiss threads (the `QA_THREADS` default is chosen from this);
+- per runtime (torch, ONNX fp32/int8, 1 or 2 threads) as a real server: accuracy, latency per stage,
+  tokens read, RSS and 20 concurrent clients (bench/speed.py);
 - DRCD dev as a 1,000-paragraph corpus: retrieval Recall@k;
 - the reader on its DRCD validation split with the gold paragraph given: EM/F1.
 The shared data sets live in ../shared (a developer checkout has it; users don't need it).
@@ -30,14 +31,6 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))], 1)
 
 
-def _set_threads(n: int) -> None:
-    import faiss
-    import torch
-
-    torch.set_num_threads(n)
-    faiss.omp_set_num_threads(n)
-
-
 def bench_index_build(settings, out: dict) -> None:
     from embeddings.encoder import Embedder
     from qa.indexing import build_index
@@ -51,42 +44,6 @@ def bench_index_build(settings, out: dict) -> None:
             "passages": manifest["passages"],
             "vectors": manifest["vectors"],
         }
-
-
-def bench_search_latency(pipeline, questions: list[str], out: dict) -> None:
-    """p50/p95 per search (query embedding included) with 1 and 2 threads, same run, same questions."""
-    out["search_latency_ms"] = {}
-    for threads in (2, 1):
-        _set_threads(threads)
-        pipeline.search(questions[0])
-        times = []
-        for q in questions * 2:
-            t = time.perf_counter()
-            pipeline.search(q)
-            times.append((time.perf_counter() - t) * 1000)
-        out["search_latency_ms"][f"threads={threads}"] = {"p50": _pct(times, 50), "p95": _pct(times, 95)}
-    _set_threads(pipeline.settings.threads)
-
-
-def bench_http_ask(pipeline, settings, questions: list[str], out: dict) -> None:
-    """/v1/ask through the FastAPI app (validation + JSON included), one request at a time."""
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    out["ask_http_latency_ms"] = {}
-    with TestClient(create_app(settings, pipeline)) as client:
-        for threads in (2, 1):
-            _set_threads(threads)
-            client.post("/v1/ask", json={"question": questions[0]})
-            times = []
-            for q in questions:
-                t = time.perf_counter()
-                r = client.post("/v1/ask", json={"question": q})
-                times.append((time.perf_counter() - t) * 1000)
-                assert r.status_code == 200, r.text
-            out["ask_http_latency_ms"][f"threads={threads}"] = {"p50": _pct(times, 50), "p95": _pct(times, 95)}
-    _set_threads(settings.threads)
 
 
 def bench_reader_validation(settings, out: dict) -> None:
@@ -120,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=Path, default=ROOT / "data" / "eval" / "un-report-dev.jsonl")
     parser.add_argument("--drcd", type=Path, default=SHARED / "mrc" / "DRCD_dev.json")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["build", "drcd", "reader"], help="parts to skip")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["build", "speed", "drcd", "reader"],
+                        help="parts to skip")
     args = parser.parse_args(argv)
     for path in (args.dev, args.drcd):
         if not path.is_file():
@@ -166,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     }
     out["dev"]["by_script"] = result["by_script"]
-    questions = [q.question for q in dev]
-    print("timing search and /v1/ask …", file=sys.stderr)
-    bench_search_latency(pipeline, questions, out)
-    bench_http_ask(pipeline, settings, questions, out)
+    if "speed" not in args.skip:
+        from bench.speed import bench_speed
+
+        bench_speed(args.dev, out)
     if "drcd" not in args.skip:
         print("DRCD dev as a 1,000-paragraph corpus (the index is cached in var/bench) …", file=sys.stderr)
         drcd = squad_pipeline(
@@ -213,8 +171,9 @@ def print_summary(out: dict) -> None:
     )
     bt = dev["best_threshold"]
     print(f"   best threshold {bt['threshold']} -> F1 {bt['f1']:.1f}")
-    for name in ("search_latency_ms", "ask_http_latency_ms"):
-        print(f"{name}: " + "  ".join(f"{k}: p50 {v['p50']} p95 {v['p95']}" for k, v in out[name].items()))
+    from bench.speed import print_speed
+
+    print_speed(out)
     if "drcd_retrieval" in out:
         d = out["drcd_retrieval"]
         print(

@@ -86,10 +86,10 @@ class Embedder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """One forward pass through the model's modules: for a single question, encode()'s
         batching and conversion overhead was ~10% of search latency. Same vectors."""
-        import torch
-
         if self.load()._onnx is not None:
             return self._onnx.embed(self._onnx.token_ids([self.query_prefix + t for t in texts]))
+        import torch
+
         with torch.inference_mode():
             features = self._model.tokenize([self.query_prefix + t for t in texts])
             vectors = self._model(features)["sentence_embedding"]

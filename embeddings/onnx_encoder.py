@@ -4,6 +4,7 @@ an exported transformer body, with e5's mean pooling; no torch once the export i
 from __future__ import annotations
 
 import logging
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -86,23 +87,33 @@ class OnnxEncoder:
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    def encode(self, texts: list[str], progress: bool = False, batch_tokens: int = 8192) -> np.ndarray:
-        """Batches of similar length (little padding), at most `batch_tokens` tokens each, in input order."""
+    def encode(self, texts: list[str], progress: bool = False, batch_tokens: int = 2048) -> np.ndarray:
+        """Batches of similar length (little padding), at most `batch_tokens` tokens each (2048 measured
+        faster than 512, 1024 and 8192 on DRCD), returned in input order. Progress is a bar on a
+        terminal, else a log line with the rate and ETA every 15 s."""
         from tqdm import tqdm
 
         self.load()
         rows = self.token_ids(texts)
-        order = np.argsort([len(r) for r in rows], kind="stable")
+        order = np.argsort([-len(r) for r in rows], kind="stable")  # longest first: the ETA errs long
         out = np.zeros((len(rows), self.table.dimension), dtype=np.float32)
         bar = tqdm(total=len(rows), unit="text", disable=not progress, desc="embedding")
+        started = last_log = time.monotonic()
+        total_tokens, done_tokens = sum(len(r) for r in rows), 0  # the ETA counts tokens: texts vary 20x
         start = 0
         while start < len(order):
-            end = start + 1
-            while end < len(order) and (end - start + 1) * len(rows[order[end]]) <= batch_tokens:
+            width, end = len(rows[order[start]]), start + 1  # the batch's first row is its longest
+            while end < len(order) and (end - start + 1) * width <= batch_tokens:
                 end += 1
             batch = order[start:end]
             out[batch] = self.embed([rows[i] for i in batch])
             bar.update(len(batch))
-            start = end
+            start, done_tokens = end, done_tokens + sum(len(rows[i]) for i in batch)
+            now = time.monotonic()
+            if not progress and now - last_log >= 15 and start < len(order):
+                left = (total_tokens - done_tokens) * (now - started) / done_tokens
+                log.info("embedded %d/%d texts (%d%% of the tokens), about %.0f s left",
+                         start, len(rows), 100 * done_tokens // total_tokens, left)
+                last_log = now
         bar.close()
         return out

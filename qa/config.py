@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from embeddings.e5_package import PACKAGED_MODEL_NAME
 from qa.corpus import BUNDLED_CORPUS
+from qa.text import has_cjk
 
 READER_DIR = Path(__file__).resolve().parent.parent / "data" / "reader"
+RATE_PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """A rate limit such as "60/minute" as (requests, seconds); ValueError when it is not COUNT/PERIOD."""
+    count, _, period = text.strip().partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or period.strip() not in RATE_PERIODS:
+        raise ValueError(f"{text!r} is not a rate like 60/minute (COUNT/{'|'.join(RATE_PERIODS)})")
+    return int(count), RATE_PERIODS[period.strip()]
 
 
 class Settings(BaseSettings):
@@ -36,6 +47,7 @@ class Settings(BaseSettings):
     reader_precision: Literal["fp32", "int8"] = Field("fp32", description="reader weights (ONNX)")
     # 1 torch thread measured faster than 2 on 2-core machines for both encoding and reading (make bench)
     threads: int = Field(1, ge=1, le=64)
+    index_threads: int = Field(os.cpu_count() or 1, ge=1, le=64, description="threads for `qa index` (default: all)")
     top_k: int = Field(5, ge=1, le=50, description="passages retrieved when a request does not say")
     max_top_k: int = Field(50, ge=1, le=200, description="the most passages one request may ask for")
     # fusion weights, tuned on the dev set (bench/tune_retrieval.py): dense vs keyword z-scores,
@@ -45,17 +57,62 @@ class Settings(BaseSettings):
     sentence_weight: float = Field(0.7, ge=0.0, le=1.0)
     candidates: int = Field(100, ge=1, description="candidates each retriever contributes before fusion")
     read_k: int = Field(3, ge=1, le=50, description="top passages the reader reads (of the top_k retrieved)")
+    fold_question_script: bool = Field(True, description="read a question in the script of each passage")
     early_stop: bool = Field(True, description="stop reading once no unread passage could outrank the best answer")
     # the top answer's span probability below which it is withheld and `no_answer` reported.
     # The trained reader puts nearly all probability on "no answer" when it finds none, so the
     # useful threshold is small: 0.001 gave overall F1 0.74 and 4/6 no-answers on the dev set.
     no_answer_threshold: float = Field(0.001, ge=0.0, le=1.0)
+    # for questions without Chinese characters, whose right answers also score ~1e-9..1e-7: on the 80
+    # English questions of data/eval/un-report-dev2.jsonl 3e-9 gave F1 36.1 (0.001: 26.2)
+    non_cjk_no_answer_threshold: float = Field(3e-9, ge=0.0, le=1.0)
     max_answers: int = Field(3, ge=1, le=20)
     answer_cache: int = Field(256, ge=0, description="answers kept for repeated questions (0: no cache)")
     max_question_chars: int = Field(1000, ge=1)
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"])
+    # the edge: what one client may send and ask, and how much work runs at once (docs/DEPLOYMENT.md)
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest request body; a bigger one is a 413 unread")
+    body_timeout_s: float = Field(10.0, gt=0, description="time a client has to send its request body (408 after)")
+    keep_alive_s: int = Field(5, ge=1, description="idle keep-alive connections are closed after this (uvicorn)")
+    max_header_bytes: int = Field(16 * 1024, ge=1024, description="largest request head uvicorn buffers (h11)")
+    max_connections: int = Field(200, ge=1, description="connections uvicorn holds before answering 503")
+    trusted_proxies: str = Field("127.0.0.1", description="proxies whose X-Forwarded-For names the client")
+    max_inflight: int = Field(2, ge=1, description="answers computed at once by the model-running routes")
+    max_queue: int = Field(4, ge=0, description="requests waiting for a free slot; one more is a 503 at once")
+    queue_timeout_s: float = Field(1.0, gt=0, description="longest wait for a slot before a 503")
+    api_keys: list[str] = Field(default_factory=list, description="sha256 hex digests of the API keys; [] = no keys")
+    admin_keys: list[str] = Field(default_factory=list, description="sha256 hex digests of the admin keys")
+    rate_limit_ask: str | None = Field("60/minute", description="per client, on the model-running routes; '' = off")
+    rate_limit_feedback: str | None = Field("10/minute", description="per client, on POST /v1/feedback; '' = off")
+    feedback_quota: int = Field(100, ge=0, description="feedback one client may post in 24 hours (0: no quota)")
+    chat_model_id: str = Field("cited-qa", description="the model id /v1/models lists and /v1/chat/completions accepts")
+    # the /demo/deep-chat page loads this script; pinned, so a new deep-chat release cannot change the page
+    deep_chat_url: str = "https://unpkg.com/deep-chat@2.4.2/dist/deepChat.bundle.js"
+
+    @field_validator("api_keys", "admin_keys")
+    @classmethod
+    def key_digests(cls, value: list[str]) -> list[str]:
+        """Keys are kept hashed at rest: a raw key here is a mistake, not a key."""
+        digests = [v.strip().lower() for v in value]
+        for d in digests:
+            if len(d) != 64 or any(c not in "0123456789abcdef" for c in d):
+                raise ValueError("holds sha256 hex digests of keys, not keys: make one with `qa keys new`")
+        return digests
+
+    @field_validator("rate_limit_ask", "rate_limit_feedback")
+    @classmethod
+    def rate(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() in ("", "0", "off", "none"):
+            return None
+        parse_rate(value)
+        return value.strip()
+
+    def no_answer_threshold_for(self, question: str) -> float:
+        """The reader gives answers to questions without Chinese characters (English) probabilities
+        around 1e-8, right or wrong: they get their own threshold."""
+        return self.no_answer_threshold if has_cjk(question) else self.non_cjk_no_answer_threshold
 
     @property
     def resolved_index_dir(self) -> Path:

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 def build_index(settings: Settings, embedder: Embedder | None = None, progress: bool = False) -> dict:
     """Parse `settings.corpus`, embed passages and sentences, write the index; returns its manifest."""
-    embedder = embedder or Embedder.from_settings(settings)
+    # nothing is served while indexing: use every core (QA_INDEX_THREADS) unless given a loaded embedder
+    embedder = embedder or Embedder.from_settings(settings.model_copy(update={"threads": settings.index_threads}))
     corpus = settings.corpus
     passages = load_corpus(corpus)
     # sentence vectors let one sentence of a long, many-topic paragraph match a specific question

@@ -16,6 +16,7 @@ from qa.config import Settings
 from qa.indexing import open_index
 from qa.reader import Reader
 from qa.retriever import HybridRetriever
+from qa.script import in_script, script_of
 from qa.store import LoadedIndex
 from qa.text import QuestionError, check_question, normalize_answer
 from qa.types import Answer, AskResult, Hit, Passage
@@ -35,6 +36,7 @@ class Pipeline:
         self.index: LoadedIndex | None = None
         self.retriever: HybridRetriever | None = None
         self._answers = LruCache(s.answer_cache)
+        self._scripts: dict[str, str | None] = {}  # passage id -> its script, worked out once
 
     def load(self, with_reader: bool = True) -> Pipeline:
         s = self.settings
@@ -88,7 +90,9 @@ class Pipeline:
         best first and reading stops once the best answer's rank reaches the next passage's share:
         no span there (probability <= 1) could outrank it, so the top answer is the one reading all
         `read_k` would give (`QA_EARLY_STOP=false` reads them all, for more runner-up answers).
-        `no_answer_threshold` overrides the configured one for this call (eval asks with 0).
+        A question in the other Chinese script than a passage is read in the passage's script
+        (`QA_FOLD_QUESTION_SCRIPT`). `no_answer_threshold` overrides the configured one for this
+        call (eval asks with 0).
         """
         question = self.check_question(question)
         self.load()
@@ -98,11 +102,11 @@ class Pipeline:
         shares = shares / shares.sum() if len(hits) else shares
         answers: dict[str, tuple[float, Answer]] = {}
         best, tokens = 0.0, 0
-        batches = [[i] for i in range(len(hits))] if s.early_stop else [list(range(len(hits)))]
-        for batch in batches:
+        for batch in self._batches(hits):
             if s.early_stop and best >= shares[batch[0]]:
                 break
-            spans, cost = self.reader.read_with_cost(question, [hits[i].passage.text for i in batch])
+            asked = in_script(question, self._script(hits[batch[0]].passage)) if s.fold_question_script else question
+            spans, cost = self.reader.read_with_cost(asked, [hits[i].passage.text for i in batch])
             tokens += cost
             for span in spans:
                 i = batch[span.text_index]
@@ -113,10 +117,24 @@ class Pipeline:
                 if key not in answers or answers[key][0] < rank:
                     answers[key] = (rank, answer)
         ranked = [a for _, a in sorted(answers.values(), key=lambda item: item[0], reverse=True)]
-        threshold = s.no_answer_threshold if no_answer_threshold is None else no_answer_threshold
+        threshold = s.no_answer_threshold_for(question) if no_answer_threshold is None else no_answer_threshold
         if not ranked or ranked[0].score < threshold:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
+
+    def _batches(self, hits: list[Hit]) -> list[list[int]]:
+        """Reading order: one passage at a time with early stopping, else one batch per script."""
+        if self.settings.early_stop:
+            return [[i] for i in range(len(hits))]
+        groups: dict[str | None, list[int]] = {}
+        for i, hit in enumerate(hits):
+            groups.setdefault(self._script(hit.passage), []).append(i)
+        return list(groups.values())
+
+    def _script(self, passage: Passage) -> str | None:
+        if passage.id not in self._scripts:
+            self._scripts[passage.id] = script_of(passage.text)
+        return self._scripts[passage.id]
 
     def timed_search(self, question: str, top_k: int | None = None) -> tuple[list[Hit], float]:
         """The search hits and the milliseconds they took: the first stage of `ask`."""
@@ -134,16 +152,19 @@ class Pipeline:
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": round(retrieve_ms + read_ms, 1)}
         return AskResult(question, answers, hits, no_answer, timings, tokens_read=tokens)
 
-    def ask(self, question: str, top_k: int | None = None, no_answer_threshold: float | None = None) -> AskResult:
-        """Retrieve and read; a repeated question (after normalisation) is answered from an LRU cache."""
+    def ask(self, question: str, top_k: int | None = None, no_answer_threshold: float | None = None,
+            use_cache: bool = True) -> AskResult:
+        """Retrieve and read; a repeated question (after normalisation) is answered from an LRU cache
+        unless `use_cache` is off (evaluation measures answering, not the cache)."""
         t0 = time.perf_counter()
         question = self.check_question(question)
         self.load(with_reader=False)
         key = (question, self.top_k(top_k), no_answer_threshold, self.index.manifest.get("created"))
-        cached = self._answers.get(key)
+        cached = self._answers.get(key) if use_cache else None
         if cached is not None:
             lookup = _ms(time.perf_counter() - t0)
-            return replace(cached, timings_ms={"retrieve": 0.0, "read": 0.0, "total": lookup, "cached": 1.0})
+            return replace(cached, timings_ms={"retrieve": 0.0, "read": 0.0, "total": lookup, "cached": 1.0},
+                           tokens_read=0)
         hits, retrieve_ms = self.timed_search(question, top_k)
         result = self.answer(question, hits, retrieve_ms, no_answer_threshold)
         self._answers.put(key, result)

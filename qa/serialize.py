@@ -43,6 +43,7 @@ def ask_response(result: AskResult) -> dict:
         "answers": [answer_dict(a) for a in result.answers],
         "passages": [hit_dict(h) for h in result.hits],
         "timings_ms": result.timings_ms,
+        "tokens_read": result.tokens_read,
     }
 
 

@@ -44,3 +44,15 @@ def client(settings, pipeline):
 
     with TestClient(create_app(settings, pipeline)) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def variant(pipeline):
+    """`variant(**settings)`: a Pipeline with other settings sharing the loaded models and index."""
+
+    def make(**updates) -> Pipeline:
+        p = Pipeline(pipeline.settings.model_copy(update=updates))
+        p.embedder, p.reader = pipeline.embedder, pipeline.reader
+        return p.load()
+
+    return make

@@ -93,7 +93,7 @@ class PipelineBackend:
 
         t0 = time.perf_counter()
         try:  # reads only settings.read_k of the hits
-            result = self.pipeline.ask(question, top_k=self.retrieve_k, no_answer_threshold=0.0)
+            result = self.pipeline.ask(question, top_k=self.retrieve_k, no_answer_threshold=0.0, use_cache=False)
         except QuestionError as exc:
             return Response(error=str(exc))
         latency = (time.perf_counter() - t0) * 1000
@@ -225,7 +225,7 @@ def configured_pipeline(settings: Settings, with_reader: bool = True, progress: 
     from qa.indexing import ensure_index
     from qa.pipeline import Pipeline
 
-    pipeline = Pipeline(settings.model_copy(update={"answer_cache": 0}))  # measure answering, not the cache
+    pipeline = Pipeline(settings)
     try:
         ensure_index(settings, progress=progress, embedder=pipeline.embedder)
     except IndexUnusableError as exc:
@@ -248,7 +248,7 @@ def squad_pipeline(path: Path, settings: Settings | None = None, index_dir: Path
     settings = settings or Settings()
     tmp = None if index_dir else Path(tempfile.mkdtemp(prefix="qa-eval-index-"))
     target = Path(index_dir) if index_dir else tmp / "index"
-    s = settings.model_copy(update={"corpus": path, "index_dir": target, "answer_cache": 0})
+    s = settings.model_copy(update={"corpus": path, "index_dir": target})
     try:
         if tmp is not None:
             log.info("indexing the paragraphs of %s in a temporary folder (--index-dir keeps the index)", path.name)

@@ -12,23 +12,27 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def prediction_at(record: dict, threshold: float) -> str:
-    """The answer shown at `threshold`: nothing when the system found none or its score is lower."""
+def prediction_at(record: dict, threshold: float | None) -> str:
+    """The answer shown at `threshold` (None: the question's own, as configured for its language):
+    nothing when the system found none or its score is lower."""
+    if threshold is None:
+        threshold = record.get("threshold", 0.0)
     score = record.get("score")
     if score is None or score < threshold:
         return ""
     return record.get("top_answer") or ""
 
 
-def answer_scores(record: dict, threshold: float) -> tuple[float, float]:
+def answer_scores(record: dict, threshold: float | None) -> tuple[float, float]:
     """(EM, F1) at a threshold, from the two precomputed outcomes (answer kept / withheld)."""
     if prediction_at(record, threshold):
         return record["_em_kept"], record["_f1_kept"]
     return record["_em_empty"], record["_f1_empty"]
 
 
-def threshold_summary(records: Sequence[dict], threshold: float) -> dict:
-    """Overall, HasAns and NoAns EM/F1 (percent) and no-answer accuracy at one threshold."""
+def threshold_summary(records: Sequence[dict], threshold: float | None) -> dict:
+    """Overall, HasAns and NoAns EM/F1 (percent) and no-answer accuracy at one threshold (None: each
+    question's configured one)."""
     has = [r for r in records if r["answerable"]]
     no = [r for r in records if not r["answerable"]]
 

@@ -49,8 +49,7 @@ def run_eval_command(args, settings: Settings) -> int:
                                 progress=progress)
     else:
         system = configured_pipeline(settings, with_reader=not args.retrieval_only, progress=progress)
-    result = evaluate(system, questions, retrieval_only=args.retrieval_only, progress=progress,
-                      threshold=settings.no_answer_threshold)
+    result = evaluate(system, questions, retrieval_only=args.retrieval_only, progress=progress)
     result["dataset"] = {**dataset_info(args.dataset, questions), **result["dataset"]}
     if args.limit:
         result["dataset"]["limit"] = args.limit

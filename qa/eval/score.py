@@ -117,15 +117,16 @@ def evaluate(
     `pipeline` is a Pipeline (asked in-process with a per-call no-answer threshold of 0, so the
     sweep sees every score; its settings are not changed) or a Backend such as HttpBackend.
     `threshold` is the no-answer threshold the headline numbers use (default: the pipeline's
-    configured one)."""
+    configured one for each question's language)."""
     from tqdm.auto import tqdm
 
     if not questions:
         raise EvalError("no questions to evaluate")
     backend = _as_backend(pipeline)
+    settings = getattr(pipeline, "settings", None) or Settings()  # over HTTP: assumed the same as here
+    per_question = settings.no_answer_threshold_for if threshold is None else None
     if threshold is None:
-        settings = getattr(pipeline, "settings", None)
-        threshold = settings.no_answer_threshold if settings is not None else Settings().no_answer_threshold
+        threshold = settings.no_answer_threshold
     raw: list[tuple[EvalQuestion, Response]] = []
     backend.prepare(retrieval_only, questions[0].question)
     try:
@@ -133,7 +134,8 @@ def evaluate(
             raw.append((q, backend.search(q.question) if retrieval_only else backend.ask(q.question)))
     finally:
         backend.close()
-    records = [question_record(q, r, threshold, backend.read_k, retrieval_only) for q, r in raw]
+    records = [question_record(q, r, per_question(q.question) if per_question else threshold, backend.read_k,
+                               retrieval_only) for q, r in raw]
     result = {
         "version": RESULT_VERSION,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -148,6 +150,7 @@ def evaluate(
             "read_k": backend.read_k,
             "retrieve_k": max(RETRIEVE_K, backend.read_k),
             "no_answer_threshold": threshold,
+            **({"non_cjk_no_answer_threshold": settings.non_cjk_no_answer_threshold} if per_question else {}),
             "machine": machine_info(getattr(getattr(pipeline, "settings", None), "threads", None)),
         },
         "units": {"em, f1, accuracy": "percent", "recall, mrr": "fraction of answerable questions with a gold passage",
@@ -190,6 +193,7 @@ def question_record(q: EvalQuestion, resp: Response, threshold: float, read_k: i
         _em_empty=exact_match("", golds),
         _f1_empty=f1_score("", golds),
     )
+    rec["threshold"] = threshold
     prediction = prediction_at(rec, threshold)
     rec["prediction"] = prediction
     rec["em"], rec["f1"] = answer_scores(rec, threshold)
@@ -208,7 +212,7 @@ def summarise(records: Sequence[dict], threshold: float, read_k: int, retrieval_
     metrics: dict[str, Any] = {}
     out: dict[str, Any] = {"metrics": metrics}
     if not retrieval_only:
-        at = threshold_summary(records, threshold)
+        at = threshold_summary(records, None)  # each question at its own configured threshold
         best = best_threshold(records, prefer=threshold)
         cited = [r["citation_correct"] for r in records if r["citation_correct"] is not None]
         has = [r for r in records if r["answerable"]]

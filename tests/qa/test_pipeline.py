@@ -71,3 +71,42 @@ def test_trim_span_drops_dangling_punctuation():
     text = "我們籌集了「300億美元」,用於援助。"
     assert text.__getitem__(slice(*trim_span(text, 5, 13))) == "「300億美元」"
     assert text.__getitem__(slice(*trim_span(text, 6, 13))) == "300億美元"
+
+
+QUESTIONS = ["2022年全球人口突破了哪個里程碑數字?", "巴基斯坦的暴雨洪灾波及了多少人?",
+             "Where did the UN work to reduce divisive ethnic rhetoric through human rights education?",
+             "聯合國在內部靠哪兩項戰略推動員工隊伍的平等與多元?"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_early_stop_keeps_the_top_answer_and_reads_less(variant, question):
+    early, full = variant(early_stop=True).ask(question), variant(early_stop=False).ask(question)
+    assert early.no_answer == full.no_answer
+    if full.answers:
+        a, b = early.answers[0], full.answers[0]
+        assert (a.text, a.passage.id, a.start) == (b.text, b.passage.id, b.start)
+        assert a.score == pytest.approx(b.score, rel=1e-3)
+    assert 0 < early.tokens_read <= full.tokens_read
+
+
+def test_a_repeated_question_comes_from_the_cache(variant):
+    p = variant(answer_cache=4)
+    first = p.ask("2022年全球人口突破了哪個里程碑數字?")
+    again = p.ask(" 2022年全球人口突破了哪個里程碑數字? ")  # the same after normalisation
+    assert again.timings_ms.get("cached") == 1.0 and again.tokens_read == 0 and "cached" not in first.timings_ms
+    assert [a.text for a in again.answers] == [a.text for a in first.answers]
+    assert "cached" not in p.ask("2022年全球人口突破了哪個里程碑數字?", use_cache=False).timings_ms
+    assert "cached" not in variant(answer_cache=0).ask("2022年全球人口突破了哪個里程碑數字?").timings_ms
+
+
+def test_english_questions_have_their_own_no_answer_threshold(settings):
+    assert settings.no_answer_threshold_for("How many people?") == settings.non_cjk_no_answer_threshold
+    assert settings.no_answer_threshold_for("多少人?") == settings.no_answer_threshold
+    assert settings.non_cjk_no_answer_threshold < settings.no_answer_threshold
+
+
+def test_a_simplified_question_is_read_in_the_passage_script(variant):
+    question = "巴基斯坦的暴雨洪灾波及了多少人?"  # p121 is Traditional
+    folded, plain = variant(fold_question_script=True).ask(question), variant(fold_question_script=False).ask(question)
+    assert folded.answers and folded.answers[0].passage.paragraph == 121 and "3300萬" in folded.answers[0].text
+    assert folded.answers[0].score > (plain.answers[0].score if plain.answers else 0.0)

@@ -81,8 +81,7 @@ def server_url(settings, pipeline):
 def test_url_mode_gives_the_in_process_numbers(pipeline, questions, server_url):
     subset = questions[::3]  # 7 questions: paragraphs, a box and an unanswerable
     local = evaluate(pipeline, subset, progress=False)
-    remote = evaluate(HttpBackend(server_url, pipeline.settings.read_k), subset, progress=False,
-                      threshold=pipeline.settings.no_answer_threshold)
+    remote = evaluate(HttpBackend(server_url, pipeline.settings.read_k), subset, progress=False)
     assert remote["system"]["mode"] == "url" and remote["system"]["passages"] == 165
 
     def headline(result):

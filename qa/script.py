@@ -1,0 +1,38 @@
+"""Traditional vs Simplified Chinese: which script a text is in, and a question converted into the
+script of the passage it is read against (the reader was trained on same-script pairs).
+
+Only OpenCC's character-level configs are used (`s2t`, `t2s`): they keep lengths, and they are
+applied to questions only, so answer offsets into the passage never move.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+Script = Literal["traditional", "simplified"]
+
+
+@lru_cache(maxsize=2)
+def _converter(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def script_of(text: str) -> Script | None:
+    """The script with more script-specific characters in `text`; None when it has none (or a tie)."""
+    to_simplified = sum(a != b for a, b in zip(text, _converter("t2s").convert(text)))
+    to_traditional = sum(a != b for a, b in zip(text, _converter("s2t").convert(text)))
+    if to_simplified > to_traditional:
+        return "traditional"
+    if to_traditional > to_simplified:
+        return "simplified"
+    return None
+
+
+def in_script(question: str, script: Script | None) -> str:
+    """The question converted to `script` when it is written in the other one, else unchanged."""
+    if script is None or script_of(question) in (None, script):
+        return question
+    return _converter("s2t" if script == "traditional" else "t2s").convert(question)
