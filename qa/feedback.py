@@ -10,7 +10,7 @@ import sqlite3
 import unicodedata
 from contextlib import closing
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,13 +35,24 @@ CREATE TABLE IF NOT EXISTS feedback (
     correct_answer TEXT,
     correct_paragraph TEXT,
     gold TEXT,
-    corpus_sha256 TEXT
+    corpus_sha256 TEXT,
+    client TEXT
 )
 """
+QUOTA_WINDOW = timedelta(hours=24)
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class FeedbackError(ValueError):
     """The feedback store can't be used; the message names the file and what is wrong."""
+
+
+class QuotaExceeded(Exception):
+    """The client has posted its QA_FEEDBACK_QUOTA in the last 24 hours; it may post again in `retry_after_s`."""
+
+    def __init__(self, quota: int, retry_after_s: float) -> None:
+        super().__init__(f"this client has sent {quota} feedback records in 24 hours, the most it may")
+        self.retry_after_s = retry_after_s
 
 
 def feedback_path(settings: Settings) -> Path:
@@ -64,17 +75,22 @@ class Feedback:
     correct_paragraph: int | str | None = None  # as the reader gave it
     gold: int | str | None = None  # correct_paragraph as an eval reference: N, "box:<title>" or "id:<passage id>"
     corpus_sha256: str | None = None  # the document the feedback is about
+    client: str | None = None  # who sent it: "key:<digest prefix>" or "ip:<address>", never a key
 
 
-def resolve_feedback(index, passage_id: str | None, correct_paragraph: int | str | None
+def resolve_feedback(index, passage_id: str | None, paragraph: int | None, correct_paragraph: int | str | None
                      ) -> tuple[str | None, int | str | None, str | None]:
-    """(box title of the cited passage, the correction as an eval reference, corpus checksum) against a
-    loaded index; a correction naming no passage of the document is an InputError."""
-    if index is None:  # not loaded: store as given
-        gold = correct_paragraph
-        return None, gold if isinstance(gold, int) or gold is None or gold.startswith("box:") else f"id:{gold}", None
+    """(box title of the cited passage, the correction as an eval reference, corpus checksum), checked
+    against the loaded index: the cited passage, its paragraph and the correction must all be in the
+    document (and agree), or it is an InputError, so nothing made up reaches the eval set."""
     cited = index.by_id(passage_id) if passage_id else None
-    box = cited.box if cited else None
+    if passage_id and cited is None:
+        raise InputError(f"no passage {passage_id!r} in the document", "passage_id")
+    if paragraph is not None:
+        if cited is not None and cited.paragraph != paragraph:
+            raise InputError(f"passage {passage_id!r} is paragraph {cited.paragraph}, not {paragraph}", "paragraph")
+        if cited is None and not any(p.paragraph == paragraph for p in index.passages):
+            raise InputError(f"the document has no paragraph {paragraph}", "paragraph")
     gold: int | str | None = None
     ref = correct_paragraph
     if isinstance(ref, int):
@@ -90,7 +106,7 @@ def resolve_feedback(index, passage_id: str | None, correct_paragraph: int | str
         if match is None:
             raise InputError(f"correct_paragraph: no paragraph, box or passage {ref!r} in the document")
         gold = passage_reference(match.paragraph, match.box, match.id)
-    return box, gold, index.manifest.get("corpus_sha256")
+    return cited.box if cited else None, gold, index.manifest.get("corpus_sha256")
 
 
 def passage_reference(paragraph: int | None, box: str | None, passage_id: str | None) -> int | str | None:
@@ -126,28 +142,42 @@ def guess_script(text: str) -> str | None:
 class FeedbackStore:
     """A small SQLite table; one short-lived connection per call, so any thread may use it."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path, quota: int = 0) -> None:
+        self.path, self.quota = Path(path), quota
 
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10)
             conn.execute(_SCHEMA)
+            if "client" not in {r[1] for r in conn.execute("PRAGMA table_info(feedback)")}:
+                conn.execute("ALTER TABLE feedback ADD COLUMN client TEXT")  # a store from before quotas
+            conn.execute("CREATE INDEX IF NOT EXISTS feedback_client ON feedback (client, created)")
         except (OSError, sqlite3.Error) as exc:
             raise FeedbackError(f"{self.path}: cannot open the feedback store ({exc})") from exc
         conn.row_factory = sqlite3.Row
         return conn
 
     def add(self, feedback: Feedback) -> int:
+        """Store one record; with a quota (QA_FEEDBACK_QUOTA), QuotaExceeded when its client already sent
+        that many in the last 24 hours (counted and written in one transaction: parallel posts can't overshoot)."""
         row = asdict(feedback)
         row["helpful"] = int(feedback.helpful)
         for key in ("correct_paragraph", "gold"):
             row[key] = None if row[key] is None else json.dumps(row[key], ensure_ascii=False)
-        row["created"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = datetime.now(UTC)
+        row["created"] = now.strftime(_STAMP)
         columns = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
         with closing(self._connect()) as conn, conn:
+            conn.execute("BEGIN IMMEDIATE")
+            if self.quota and feedback.client:
+                since = (now - QUOTA_WINDOW).strftime(_STAMP)
+                count, oldest = conn.execute("SELECT COUNT(*), MIN(created) FROM feedback WHERE client = ? "
+                                             "AND created > ?", (feedback.client, since)).fetchone()
+                if count >= self.quota:
+                    freed = datetime.strptime(oldest, _STAMP).replace(tzinfo=UTC) + QUOTA_WINDOW
+                    raise QuotaExceeded(self.quota, (freed - now).total_seconds())
             cursor = conn.execute(f"INSERT INTO feedback ({columns}) VALUES ({marks})", row)
             return int(cursor.lastrowid)
 
@@ -194,5 +224,5 @@ def _eval_question(r: dict) -> dict | None:
     script = guess_script(r["question"])
     if script:
         out["script"] = script
-    out.update(source="feedback", feedback_id=r["id"], created=r["created"])
+    out.update(source="feedback", feedback_id=r["id"], created=r["created"], client=r["client"])
     return out

@@ -11,10 +11,10 @@ import logging
 from pathlib import Path
 
 from embeddings.encoder import Embedder
-from embeddings.index import MANIFEST, IndexUnusableError, read_manifest
+from embeddings.index_layout import IndexUnusableError, index_exists
 from qa.config import Settings
 from qa.corpus import corpus_checksum, load_corpus
-from qa.store import LoadedIndex, read_passage_index, write_passage_index
+from qa.store import LoadedIndex, open_version, read_passage_index, write_passage_index
 from qa.text import split_sentences
 
 log = logging.getLogger(__name__)
@@ -74,11 +74,11 @@ def open_index(settings: Settings, corpus: Path | None = None) -> LoadedIndex:
 
     `corpus` forces the comparison with that document (what `qa index --if-needed` builds)."""
     index_dir = settings.resolved_index_dir
-    manifest = read_manifest(index_dir)
+    folder, manifest = open_version(index_dir)
     reason = stale_reason(settings, manifest, corpus or _corpus_to_check(settings, manifest))
     if reason:
         raise IndexUnusableError(f"index in {index_dir} is stale ({reason}); rebuild it with `qa index`")
-    return read_passage_index(index_dir, manifest)
+    return read_passage_index(folder, manifest)
 
 
 def index_problem(settings: Settings, corpus: Path | None = None) -> str | None:
@@ -97,10 +97,10 @@ def ensure_index(settings: Settings, progress: bool = False, rebuild_stale: bool
     A missing index is built from `settings.corpus`; a stale or corrupt one is rebuilt only with
     `rebuild_stale` (otherwise IndexUnusableError: replacing a user's index is their call)."""
     index_dir = settings.resolved_index_dir
-    existed = (index_dir / MANIFEST).exists()
     problem = index_problem(settings, settings.corpus if rebuild_stale else None)
     if problem is None:
         return "ready"
+    existed = index_exists(index_dir)
     if existed and not rebuild_stale:
         raise IndexUnusableError(problem)
     if existed:

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.index import IndexUnusableError, VectorIndex, read_index, read_manifest, write_index
+from embeddings.index import VectorIndex, read_index, read_manifest, write_index
+from embeddings.index_layout import corrupt, current_version
 from qa.sparse import SparseIndex
 from qa.types import Passage
 
 PASSAGES = "passages.jsonl"
 SENTENCES = "sentences.json"
+# what a passage index's manifest holds besides embeddings.index.FIELDS (qa/indexing.py compares them)
+FIELDS = {"model": str, "passage_prefix": str, "corpus": str, "corpus_sha256": str, "passages": int}
 
 
 @dataclass
@@ -47,30 +50,33 @@ class LoadedIndex:
 def write_passage_index(
     index_dir: Path, passages: list[Passage], sentence_owner: list[int], vectors: np.ndarray, kind: str, manifest: dict
 ) -> dict:
-    """Write passages, sentence owners and vectors (passages first, then sentences) as one index."""
+    """Write passages, sentence owners and vectors (passages first, then sentences) as a new version of
+    the index in `index_dir`; returns its verified manifest."""
     index = VectorIndex.build(vectors, kind)
     lines = "\n".join(json.dumps(p.to_dict(), ensure_ascii=False) for p in passages) + "\n"
-    write_index(index_dir, index, manifest, {PASSAGES: lines, SENTENCES: json.dumps(sentence_owner)})
-    return read_manifest(index_dir)
+    folder = write_index(index_dir, index, manifest, {PASSAGES: lines, SENTENCES: json.dumps(sentence_owner)})
+    return read_manifest(folder, FIELDS)
 
 
-def read_passage_index(index_dir: Path, manifest: dict) -> LoadedIndex:
-    """Load an index whose manifest has been read; IndexUnusableError says what is wrong."""
-    vectors = read_index(index_dir, manifest)
+def open_version(index_dir: Path) -> tuple[Path, dict]:
+    """The served version's folder and its manifest, verified (fields, sizes, sha256): once per load."""
+    folder = current_version(index_dir)
+    return folder, read_manifest(folder, FIELDS)
+
+
+def read_passage_index(folder: Path, manifest: dict) -> LoadedIndex:
+    """Load the version in `folder` (from open_version); IndexUnusableError says what is wrong."""
+    vectors = read_index(folder, manifest)
     try:
         passages = [
             Passage(**json.loads(line))
-            for line in (Path(index_dir) / PASSAGES).read_text(encoding="utf-8").splitlines()
+            for line in (Path(folder) / PASSAGES).read_text(encoding="utf-8").splitlines()
             if line.strip()
         ]
-        owners = np.asarray(json.loads((Path(index_dir) / SENTENCES).read_text()), dtype=np.int64)
+        owners = np.asarray(json.loads((Path(folder) / SENTENCES).read_text()), dtype=np.int64)
     except (OSError, ValueError, TypeError) as exc:
-        raise IndexUnusableError(
-            f"index in {index_dir} is corrupt (passage files unreadable); rebuild it with `qa index`"
-        ) from exc
-    if len(passages) + len(owners) != len(vectors) or (len(owners) and owners.max() >= len(passages)):
-        raise IndexUnusableError(
-            f"index in {index_dir} is corrupt ({len(passages)} passages, {len(owners)} sentences, "
-            f"{len(vectors)} vectors); rebuild it with `qa index`"
-        )
+        raise corrupt(folder, "passage files unreadable") from exc
+    if (len(passages) + len(owners) != len(vectors) or owners.ndim != 1
+            or (len(owners) and not 0 <= owners.min() <= owners.max() < len(passages))):
+        raise corrupt(folder, f"{len(passages)} passages, {len(owners)} sentences, {len(vectors)} vectors")
     return LoadedIndex(passages, vectors, SparseIndex([p.text for p in passages]), manifest, owners)

@@ -50,25 +50,54 @@ def normalize_answer(text: str) -> str:
 
 
 class QuestionError(InputError):
-    """The question can't be asked as given (empty, too long); the message says why."""
+    """The question can't be asked as given (empty, too long, not text); the message says why."""
 
     def __init__(self, message: str, field: str | None = "question") -> None:
         super().__init__(message, field)
 
 
 def clean_question(text: str) -> str:
-    """Collapse whitespace (including full-width spaces) and trim."""
+    """Width folding (NFKC, which composes like NFC) and collapsed whitespace (full-width spaces too),
+    trimmed: the form retrieval and the reader see."""
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
+# a lone surrogate (JSON allows "\ud800"; argv decodes invalid UTF-8 to U+DC80-U+DCFF) is not text, and a
+# control character other than whitespace (\t \n \v \f \r U+0085) is not part of a question
+_NOT_TEXT = re.compile("[\ud800-\udfff\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+# combining marks stacked on one character: Vietnamese, Thai or Tibetan need at most 3 or 4; more is
+# decoration (Zalgo text) that only costs the models tokens, so it is refused rather than silently cut
+MAX_MARKS = 4
+
+
+def _longest_mark_run(text: str) -> int:
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if unicodedata.category(ch).startswith("M") else 0
+        longest = max(longest, run)
+    return longest
+
+
 def check_question(question: str | None, max_chars: int) -> str:
-    """The one question validator (CLI, /v1/ask, /v1/ask/stream, /v1/search): the cleaned question,
-    or QuestionError saying what is wrong."""
-    cleaned = clean_question(question or "")
-    if not cleaned:
-        raise QuestionError("the question is empty")
+    """The one question validator (CLI, /v1/ask, /v1/ask/stream, /v1/search, chat, feedback): the cleaned
+    question, or QuestionError saying what is wrong. Format characters (Unicode Cf: zero-width spaces and
+    joiners, U+2060, the BOM, soft hyphens, bidi marks) are invisible, so they are dropped before cleaning.
+    Messages name code points, never echo the input: it may not even be encodable."""
+    text = question or ""
+    bad = _NOT_TEXT.search(text)
+    if bad:
+        what = "an unpaired surrogate" if "\ud800" <= bad.group() <= "\udfff" else "a control character"
+        raise QuestionError(f"the question contains {what} (U+{ord(bad.group()):04X} at character {bad.start() + 1}), "
+                            "which is not text")
+    cleaned = clean_question("".join(ch for ch in text if unicodedata.category(ch) != "Cf"))
+    if all(unicodedata.category(ch).startswith("M") for ch in cleaned):
+        detail = ": it has only invisible characters (zero-width, byte order marks, combining marks)"
+        raise QuestionError("the question is empty" + (detail if text.strip() else ""))
     if len(cleaned) > max_chars:
         raise QuestionError(f"the question is {len(cleaned)} characters long; the limit is {max_chars}")
+    marks = _longest_mark_run(cleaned)
+    if marks > MAX_MARKS:
+        raise QuestionError(f"the question stacks {marks} combining marks on one character; the limit is {MAX_MARKS}")
     return cleaned
 
 

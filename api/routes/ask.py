@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PipelineDep
+from api.deps import ADMISSION_RESPONSES, AdmissionDep, PipelineDep
 from api.schemas import AskResponse, ErrorOut, QuestionRequest
 from qa.pipeline import Pipeline
 from qa.serialize import answer_dict, ask_response, hit_dict
@@ -26,8 +26,8 @@ STREAM_DOC = (
 router = APIRouter(tags=["answers"])
 
 
-@router.post("/v1/ask", response_model=AskResponse, responses={422: {"model": ErrorOut}})
-def ask(body: QuestionRequest, p: PipelineDep):
+@router.post("/v1/ask", response_model=AskResponse, responses={422: {"model": ErrorOut}, **ADMISSION_RESPONSES})
+def ask(body: QuestionRequest, _: AdmissionDep, p: PipelineDep):
     return ask_response(p.ask(body.question, body.top_k))
 
 
@@ -36,15 +36,16 @@ def _event(name: str, data: dict) -> str:
 
 
 async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k: int | None) -> AsyncIterator[str]:
-    """Retrieve, send the passages, read, send the answers; a client that has gone gets no more work done."""
+    """Retrieve, send the passages, read, send the answers; a client that has gone gets no more work done:
+    the read starts only if the client is still there after the passages (the log names the last stage run)."""
     stage, finished = "retrieve", False
     try:
         hits, retrieve_ms = await run_in_threadpool(pipeline.timed_search, question, top_k)
         passages = [hit_dict(h) for h in hits]
         yield _event("passages", {"question": question, "passages": passages, "timings_ms": {"retrieve": retrieve_ms}})
-        stage = "read"
         if await request.is_disconnected():
             return
+        stage = "read"
         result = await run_in_threadpool(pipeline.answer, question, hits, retrieve_ms)
         if await request.is_disconnected():  # the reader can't be interrupted; its answer can go unsent
             return
@@ -63,10 +64,12 @@ async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k
 @router.post(
     "/v1/ask/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC}, 422: {"model": ErrorOut}},
+    responses={200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC}, 422: {"model": ErrorOut},
+               **ADMISSION_RESPONSES},
 )
-async def ask_stream(body: QuestionRequest, request: Request, p: PipelineDep) -> StreamingResponse:
-    """Like /v1/ask, but the passages arrive as soon as retrieval is done, before the slower reader."""
+async def ask_stream(body: QuestionRequest, _: AdmissionDep, request: Request, p: PipelineDep) -> StreamingResponse:
+    """Like /v1/ask, but the passages arrive as soon as retrieval is done, before the slower reader;
+    the stream holds its admission slot until its last event."""
     question = p.check_question(body.question)  # a QuestionError here is a 422 before any event
     p.top_k(body.top_k)  # so is a top_k over the limit
     return StreamingResponse(

@@ -1,25 +1,34 @@
-"""GET /healthz: 200 once the models and the index are loaded."""
+"""GET /healthz (what is loaded, for people and monitors) and GET /readyz (may traffic come, for load
+balancers): both 200 once the models and the index are loaded, 503 before. Neither names a path."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import PipelineDep
-from api.schemas import ErrorOut, Health
+from api.schemas import ErrorOut, Health, Ready
 
 router = APIRouter(tags=["health"])
+LOADING = {"status_code": 503, "content": {"error": "loading"}, "headers": {"Retry-After": "5"}}
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": ErrorOut}})
 def healthz(p: PipelineDep):
     if not p.loaded:
-        return JSONResponse(status_code=503, content={"error": "loading"})
+        return JSONResponse(**LOADING)
     return {
         "status": "ok",
         "passages": len(p.index.passages),
         "model": p.embedder.model_name,
         "reader": "span reader, held-out DRCD F1 {}".format((p.reader.info.get("validation") or {}).get("f1")),
         "index_kind": p.index.vectors.kind,
-        "corpus": p.index.manifest.get("corpus", ""),
+        "corpus": Path(p.index.manifest.get("corpus", "")).name,
     }
+
+
+@router.get("/readyz", response_model=Ready, responses={503: {"model": ErrorOut}})
+def readyz(p: PipelineDep):
+    return {"status": "ready"} if p.loaded else JSONResponse(**LOADING)

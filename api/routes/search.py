@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import PipelineDep
+from api.deps import ADMISSION_RESPONSES, AdmissionDep, PipelineDep
 from api.schemas import ErrorOut, QuestionRequest, SearchResponse
 from qa.serialize import search_response
 
 router = APIRouter(tags=["answers"])
 
 
-@router.post("/v1/search", response_model=SearchResponse, responses={422: {"model": ErrorOut}})
-def search(body: QuestionRequest, p: PipelineDep):
-    return search_response(body.question, p.search(body.question, body.top_k))
+@router.post("/v1/search", response_model=SearchResponse, responses={422: {"model": ErrorOut}, **ADMISSION_RESPONSES})
+def search(body: QuestionRequest, _: AdmissionDep, p: PipelineDep):
+    question = p.check_question(body.question)  # answer with the question as it was searched
+    return search_response(question, p.search(question, body.top_k))

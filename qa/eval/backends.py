@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from embeddings.index import MANIFEST, IndexUnusableError
+from embeddings.index import IndexUnusableError
+from embeddings.index_layout import index_exists
 from qa.config import Settings
 from qa.eval.questions import EvalError, PassageRef, dataset_format
 from qa.text import QuestionError
@@ -252,7 +253,7 @@ def squad_pipeline(path: Path, settings: Settings | None = None, index_dir: Path
     try:
         if tmp is not None:
             log.info("indexing the paragraphs of %s in a temporary folder (--index-dir keeps the index)", path.name)
-        elif not (target / MANIFEST).exists():
+        elif not index_exists(target):
             log.info("indexing the paragraphs of %s into %s", path.name, target)
         pipeline = Pipeline(s)  # its embedder builds the index too: the model is loaded once
         try:

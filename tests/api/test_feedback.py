@@ -49,6 +49,20 @@ def test_post_returns_201_and_an_id(client, settings):
          "correct_paragraph: the document has no paragraph 9999"),
         ({"question": "問題?", "helpful": False, "correct_answer": "x", "correct_paragraph": "box:沒有這個框"},
          "correct_paragraph: no paragraph, box or passage 'box:沒有這個框'"),
+        # only what is in the document is stored: nothing made up, nothing out of range (never a 500)
+        ({"question": "問題?", "helpful": True, "passage_id": "../../etc/passwd"},
+         "passage_id: no passage '../../etc/passwd' in the document"),
+        ({"question": "問題?", "helpful": True, "passage_id": "p" * 201}, "passage_id: 201 characters long"),
+        ({"question": "問題?", "helpful": True, "paragraph": -3}, "paragraph: Input should be greater than or equal"),
+        ({"question": "問題?", "helpful": True, "paragraph": 10**30}, "paragraph:"),
+        ({"question": "問題?", "helpful": True, "paragraph": 999}, "paragraph: the document has no paragraph 999"),
+        ({"question": "問題?", "helpful": True, "passage_id": "p121", "paragraph": 5},
+         "paragraph: passage 'p121' is paragraph 121, not 5"),
+        ({"question": "問題?", "helpful": False, "correct_paragraph": 10**30}, "correct_paragraph:"),
+        ({"question": "問題?", "helpful": False, "correct_paragraph": "1" * 40}, "correct_paragraph:"),
+        ({"question": "問題?", "helpful": False, "correct_paragraph": 0}, "correct_paragraph:"),
+        ({"question": "問題?", "helpful": True, "answer": "答" * 1001}, "answer: 1001 characters long"),
+        ({"question": "問題?", "helpful": True, "extra": "field"}, "extra: Extra inputs are not permitted"),
     ],
 )
 def test_bad_feedback_gets_a_readable_422(client, body, message):
@@ -83,6 +97,7 @@ def test_round_trip_post_export_eval(client, pipeline, settings, tmp_path, capsy
     assert mine[ids[1]]["answers"] == ["2024年"] and mine[ids[1]]["paragraph"] == "box:终结塑料污染"
     assert mine[ids[2]]["answers"] == [] and mine[ids[2]]["paragraph"] is None
     assert mine[ids[2]]["type"] == "unanswerable" and mine[ids[0]]["script"] == "traditional"
+    assert mine[ids[0]]["client"] == "ip:testclient"  # who sent it, for quotas and abuse handling
 
     # the export is a data set `qa eval` reads; the service agrees with its own liked answer
     mine_file = tmp_path / "mine.jsonl"
@@ -94,3 +109,20 @@ def test_round_trip_post_export_eval(client, pipeline, settings, tmp_path, capsy
     assert liked["em"] == 1.0 and liked["citation_correct"] is True
     assert result["dataset"]["answerable"] == 2 and result["dataset"]["unanswerable"] == 1
     assert result["questions"][1]["gold_rank"] is not None  # the box was found among the top 10
+
+
+def test_a_store_from_before_client_tracking_gains_the_column(tmp_path):
+    import sqlite3
+
+    from qa.feedback import Feedback
+
+    path = tmp_path / "old.feedback.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, "
+                     "question TEXT NOT NULL, answer TEXT, passage_id TEXT, paragraph INTEGER, box TEXT, "
+                     "helpful INTEGER NOT NULL, correct_answer TEXT, correct_paragraph TEXT, gold TEXT, "
+                     "corpus_sha256 TEXT)")
+        conn.execute("INSERT INTO feedback (created, question, helpful) VALUES ('2024-01-01T00:00:00Z', '舊?', 1)")
+    store = FeedbackStore(path, quota=1)
+    store.add(Feedback(question="新?", helpful=True, client="ip:192.0.2.1"))
+    assert [(r["question"], r["client"]) for r in store.rows()] == [("舊?", None), ("新?", "ip:192.0.2.1")]

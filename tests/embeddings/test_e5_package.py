@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from embeddings.e5_package import (
+    PackagedModelError,
     dequantize_q4,
     ensure_packaged_model,
     is_valid_build,
@@ -37,12 +40,17 @@ def test_build_is_cached_and_rebuilt_when_corrupt(tmp_path):
     folder = ensure_packaged_model(Settings().model_cache_dir)
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
     assert json.loads((folder / "config_sentence_transformers.json").read_text())["prompts"]["query"] == "query: "
-    # a corrupt copy is detected and a fresh build replaces it
+    # a partial or corrupt copy is detected and a fresh build replaces it
     copy = tmp_path / folder.name
-    copy.mkdir()
-    for name in ("build.json", "model.safetensors"):
-        (copy / name).write_bytes((folder / name).read_bytes())
+    shutil.copytree(folder, copy)
     source = json.loads((folder / "build.json").read_text())["source"]
+    assert is_valid_build(copy, source)
+    (copy / "tokenizer.json").rename(tmp_path / "tokenizer.json")
+    assert not is_valid_build(copy, source)
+    (tmp_path / "tokenizer.json").rename(copy / "tokenizer.json")
+    (copy / "1_Pooling" / "config.json").write_text("{trunc")
+    assert not is_valid_build(copy, source)
+    (copy / "1_Pooling" / "config.json").write_bytes((folder / "1_Pooling" / "config.json").read_bytes())
     assert is_valid_build(copy, source)
     with open(copy / "model.safetensors", "r+b") as fh:
         fh.seek(1000)
@@ -50,6 +58,11 @@ def test_build_is_cached_and_rebuilt_when_corrupt(tmp_path):
     assert not is_valid_build(copy, source)
     rebuilt = ensure_packaged_model(tmp_path)
     assert rebuilt == copy and is_valid_build(rebuilt, source)
+
+
+def test_an_unwritable_cache_is_one_line():
+    with pytest.raises(PackagedModelError, match=r"^cannot write the model cache /proc/x/models: .*QA_HOME"):
+        ensure_packaged_model(Path("/proc/x/models"))
 
 
 @pytest.mark.slow

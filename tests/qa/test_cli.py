@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -70,3 +71,44 @@ def test_index_search_and_ask_json(tmp_path, settings):
     assert r.returncode == 0, r.stderr
     body = json.loads(r.stdout)
     assert body["passages"][0]["id"] == "a" and "2021" in body["answers"][0]["text"]
+
+
+def test_unwritable_home_is_one_line(tmp_path):
+    doc = tmp_path / "doc.jsonl"
+    doc.write_text('{"id": "a", "text": "新學校九月開學。"}', encoding="utf-8")
+    r = qa("index", "--corpus", str(doc), env={"QA_HOME": "/proc/x"})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.splitlines()[-1].startswith("qa index: error: cannot write the model cache /proc/x/models: ")
+    r = qa("ask", "新學校哪個月開學?", env={"QA_HOME": "/proc/x"})
+    assert r.returncode == 2 and r.stderr == "qa ask: error: no index in /proc/x/index; build one with `qa index`\n"
+
+
+@pytest.mark.slow  # builds the packaged model once more, into a temporary QA_HOME
+def test_an_empty_model_folder_is_rebuilt_and_a_broken_export_named(tmp_path, settings):
+    from embeddings.e5_package import ensure_packaged_model, is_valid_build
+    from embeddings.encoder import Embedder
+    from qa.indexing import build_index
+
+    doc = tmp_path / "doc.jsonl"
+    doc.write_text('{"id": "a", "text": "跨河大橋於2021年動工。"}\n{"id": "b", "text": "新學校九月開學。"}\n',
+                   encoding="utf-8")
+    embedder = Embedder.from_settings(settings).load()  # the user's cache: the model and its ONNX export
+    build_index(settings.model_copy(update={"corpus": doc, "index_dir": tmp_path / "ix"}), embedder)
+    models = tmp_path / "home" / "models"
+    (models / "multilingual-e5-small-v2").mkdir(parents=True)  # empty, as an interrupted copy leaves it
+    export = "multilingual-e5-small-v2-encoder-onnx-fp32"
+    (models / export).mkdir()
+    (models / export / "build.json").write_bytes((settings.model_cache_dir / export / "build.json").read_bytes())
+    (models / export / "model.onnx").write_bytes(b"")  # its marker matches, its model is gone
+    search = ("search", "大橋哪一年動工?", "--corpus", str(doc), "--index-dir", str(tmp_path / "ix"))
+    r = qa(*search, env={"QA_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    last = r.stderr.splitlines()[-1]
+    assert last.startswith(f"qa search: error: {models / export / 'model.onnx'} is unusable (")
+    assert last.endswith("delete its folder to rebuild it")
+    source = json.loads((ensure_packaged_model(settings.model_cache_dir) / "build.json").read_text())["source"]
+    assert is_valid_build(models / "multilingual-e5-small-v2", source)  # the empty folder was rebuilt
+    shutil.rmtree(models / export)  # as the message says
+    shutil.copytree(settings.model_cache_dir / export, models / export)
+    r = qa(*search, env={"QA_HOME": str(tmp_path / "home")})
+    assert r.returncode == 0 and "[a]" in r.stdout.splitlines()[0], r.stderr

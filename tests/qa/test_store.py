@@ -4,10 +4,15 @@ stale and corrupt handling, and a folder that serves what it holds."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
 from embeddings.index import IndexUnusableError
+from embeddings.index_layout import current_version
 from qa.config import Settings
 from qa.indexing import build_index, ensure_index, index_problem, open_index
 from qa.pipeline import Pipeline
@@ -92,8 +97,64 @@ def test_missing_index_is_built_once(doc_settings, embedder):
     assert ensure_index(doc_settings, embedder=embedder) == "ready"
 
 
-def test_corrupt_passages_file_is_refused(doc_settings, embedder):
+SAME_SIZE_EDITS = {
+    "passages.jsonl": lambda data: data.replace("於2021年".encode(), "於2031年".encode()),  # a quoted figure
+    "sentences.json": lambda data: data.replace(b"0", b"1", 1),  # a sentence given to another passage
+    "vectors.faiss": lambda data: data[:-20] + bytes([data[-20] ^ 0x40]) + data[-19:],  # one bit of a vector
+}
+
+
+@pytest.mark.parametrize("name", SAME_SIZE_EDITS)
+def test_same_size_corruption_is_refused_at_load(doc_settings, embedder, name):
     build_index(doc_settings, embedder)
-    (doc_settings.index_dir / "passages.jsonl").write_text("garbage that is the same length?" * 10)
+    path = current_version(doc_settings.index_dir) / name
+    data = path.read_bytes()
+    path.write_bytes(SAME_SIZE_EDITS[name](data))
+    assert path.stat().st_size == len(data) and path.read_bytes() != data
     problem = index_problem(doc_settings)
-    assert problem and "corrupt" in problem and "qa index" in problem
+    assert f"corrupt ({name} does not match its sha256); rebuild it with `qa index`" in problem and "\n" not in problem
+    with pytest.raises(IndexUnusableError, match="does not match its sha256"):
+        Pipeline(doc_settings).load(with_reader=False)
+
+
+# `qa index` whose index writer dies by SIGKILL at its Nth replace/symlink/fsync (argv[1]); the rest is argv
+KILLED_AT = """
+import os, signal, sys
+import embeddings.index_layout as layout
+
+class Dying:
+    calls = 0
+    def __getattr__(self, name):
+        real = getattr(os, name)
+        if name not in ("replace", "symlink", "fsync"):
+            return real
+        def call(*args):
+            Dying.calls += 1
+            if Dying.calls == int(sys.argv[1]):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(*args)
+        return call
+
+layout.os = Dying()
+from qa.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_qa_index_killed_at_any_step_leaves_an_index_served(doc_settings, embedder, settings, corpus):
+    """Each build fsyncs 4 files (2: mid-way) and its folder, renames it (6: before), links it (7), switches
+    `current` (8: before) and fsyncs that (9: after the switch). Killed there, no clean-up code runs."""
+    build_index(doc_settings, embedder)
+    ix = doc_settings.index_dir
+    old = current_version(ix)
+    args = ["index", "--corpus", str(corpus), "--index-dir", str(ix)]
+    for step in (2, 6, 8, 9):
+        r = subprocess.run([sys.executable, "-c", KILLED_AT, str(step), *args], capture_output=True, text=True,
+                           timeout=300, env={**os.environ, "QA_HOME": str(settings.home)})
+        assert r.returncode == -signal.SIGKILL, r.stderr
+        assert (current_version(ix) == old) == (step < 9)
+        assert len(open_index(doc_settings).passages) == 4  # complete: every file's sha256 checked
+    assert {p.name[:5] for p in (ix / "versions").iterdir()} >= {".tmp-"}  # a killed build's folder
+    build_index(doc_settings, embedder)  # the next build removes what the killed ones left
+    assert sorted(p.name for p in ix.iterdir()) == [".lock", "current", "versions"]
+    assert len(list((ix / "versions").iterdir())) == 2

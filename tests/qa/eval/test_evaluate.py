@@ -140,6 +140,6 @@ def test_cli_squad_file_needs_no_setup(tmp_path, capsys, squad_file):
     assert m["retrieval"]["recall@10"] == 1.0 and m["retrieval"]["recall@1"] >= 2 / 3
     assert m["citation_accuracy"] >= 200 / 3 and m["f1"] > 50
     # --index-dir keeps the index: a second run reuses it instead of embedding again
-    created = json.loads((index_dir / "manifest.json").read_text())["created"]
+    created = json.loads((index_dir / "current" / "manifest.json").read_text())["created"]
     reused = squad_pipeline(squad, index_dir=index_dir, with_reader=False)
     assert reused.index.manifest["created"] == created and len(reused.index.passages) == 4
