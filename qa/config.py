@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     sentence_weight: float = Field(0.7, ge=0.0, le=1.0)
     candidates: int = Field(100, ge=1, description="candidates each retriever contributes before fusion")
     read_k: int = Field(3, ge=1, le=50, description="top passages the reader reads (of the top_k retrieved)")
+    read_window_chars: int = Field(0, ge=0, description="read at most this many characters of a passage, "
+                                   "around its sentence closest to the question (0: whole passages)")
     fold_question_script: bool = Field(True, description="read a question in the script of each passage")
     early_stop: bool = Field(True, description="stop reading once no unread passage could outrank the best answer")
     # the top answer's span probability below which it is withheld and `no_answer` reported.

@@ -106,11 +106,12 @@ class Pipeline:
             if s.early_stop and best >= shares[batch[0]]:
                 break
             asked = in_script(question, self._script(hits[batch[0]].passage)) if s.fold_question_script else question
-            spans, cost = self.reader.read_with_cost(asked, [hits[i].passage.text for i in batch])
+            texts = [self._reading_window(hits[i]) for i in batch]
+            spans, cost = self.reader.read_with_cost(asked, [text for text, _ in texts])
             tokens += cost
             for span in spans:
-                i = batch[span.text_index]
-                answer = _make_answer(hits[i], span.start, span.end, span.score)
+                i, offset = batch[span.text_index], texts[span.text_index][1]
+                answer = _make_answer(hits[i], span.start + offset, span.end + offset, span.score)
                 rank = span.score * shares[i]
                 best = max(best, rank)
                 key = normalize_answer(answer.text)
@@ -121,6 +122,16 @@ class Pipeline:
         if not ranked or ranked[0].score < threshold:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
+
+    def _reading_window(self, hit: Hit) -> tuple[str, int]:
+        """(text to read, its offset in the passage): the passage, or for one longer than
+        `read_window_chars` that many characters around its sentence closest to the question."""
+        text, width = hit.passage.text, self.settings.read_window_chars
+        if not width or len(text) <= width or hit.focus is None:
+            return text, 0
+        centre = sum(hit.focus) // 2
+        start = max(0, min(centre - width // 2, len(text) - width))
+        return text[start : start + width], start
 
     def _batches(self, hits: list[Hit]) -> list[list[int]]:
         """Reading order: one passage at a time with early stopping, else one batch per script."""

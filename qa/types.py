@@ -41,6 +41,7 @@ class Hit:
     sparse_score: float | None = None
     dense_rank: int | None = None  # 1-based; None when outside that retriever's candidates
     sparse_rank: int | None = None
+    focus: tuple[int, int] | None = None  # char span of the passage's sentence closest to the question
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def test_search_finds_the_paragraph(pipeline, question, paragraph):
     ],
 )
 def test_answers_are_cited_verbatim_spans(pipeline, question, answer, paragraph):
-    result = pipeline.ask(question)
+    result = pipeline.ask(question, use_cache=False)  # other tests ask these too: time a real answer
     assert not result.no_answer
     top = result.answers[0]
     assert answer in top.text
@@ -110,3 +110,15 @@ def test_a_simplified_question_is_read_in_the_passage_script(variant):
     folded, plain = variant(fold_question_script=True).ask(question), variant(fold_question_script=False).ask(question)
     assert folded.answers and folded.answers[0].passage.paragraph == 121 and "3300萬" in folded.answers[0].text
     assert folded.answers[0].score > (plain.answers[0].score if plain.answers else 0.0)
+
+
+def test_a_reading_window_reads_around_the_closest_sentence(variant):
+    question = "兩個人道主義集合基金為阿富汗撥了多少款?"  # p124 is 181 chars; its last sentence answers
+    top = variant().search(question)[0]
+    assert top.passage.paragraph == 124 and top.focus is not None
+    assert "2.89億美元" in top.passage.text[top.focus[0] : top.focus[1]]
+    windowed, whole = (variant(read_window_chars=w, early_stop=False, read_k=1).ask(question, use_cache=False)
+                       for w in (120, 0))
+    answer = windowed.answers[0]
+    assert answer.text == "2.89億美元" and answer.passage.text[answer.start : answer.end] == answer.text
+    assert windowed.tokens_read < whole.tokens_read
