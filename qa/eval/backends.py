@@ -183,24 +183,25 @@ class HttpBackend:
         pass
 
     def ask(self, question: str) -> Response:
-        t0 = time.perf_counter()
-        status, ask = self._call("POST", "/v1/ask", {"question": question, "top_k": self.retrieve_k})
-        latency = (time.perf_counter() - t0) * 1000
-        if status in (404, 405):
-            raise EvalError(f"{self.url} has no POST /v1/ask (HTTP {status}); is it this service?")
+        status, ask, latency = self._timed_post("/v1/ask", question)
         if status != 200:
             return Response(error=f"HTTP {status}: {ask.get('error', 'no message')}")
         return _response_from_payload(ask, ask.get("passages", []), latency)
 
     def search(self, question: str) -> Response:
-        t0 = time.perf_counter()
-        status, found = self._call("POST", "/v1/search", {"question": question, "top_k": self.retrieve_k})
-        latency = (time.perf_counter() - t0) * 1000
-        if status in (404, 405):
-            raise EvalError(f"{self.url} has no POST /v1/search (HTTP {status}); is it this service?")
+        status, found, latency = self._timed_post("/v1/search", question)
         if status != 200:
             return Response(error=f"HTTP {status}: {found.get('error', 'no message')}")
         return _response_from_payload(None, found.get("passages", []), latency)
+
+    def _timed_post(self, route: str, question: str) -> tuple[int, dict, float]:
+        """(status, payload, latency ms) of one question; a server without the route is the wrong server."""
+        t0 = time.perf_counter()
+        status, payload = self._call("POST", route, {"question": question, "top_k": self.retrieve_k})
+        latency = (time.perf_counter() - t0) * 1000
+        if status in (404, 405):
+            raise EvalError(f"{self.url} has no POST {route} (HTTP {status}); is it this service?")
+        return status, payload, latency
 
     def describe(self) -> dict:
         h = self.health
