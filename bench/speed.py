@@ -48,7 +48,8 @@ class Server:
     def __init__(self, env: dict[str, str]) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "QA_ANSWER_CACHE": "0", **env}
+        # every bench client is 127.0.0.1, one client to the rate limiter: measure the admission queue instead
+        self.env = {**os.environ, "QA_ANSWER_CACHE": "0", "QA_RATE_LIMIT_ASK": "", **env}
 
     def __enter__(self) -> Server:
         cmd = [sys.executable, "-m", "qa.cli", "serve", "--port", str(self.port)]
@@ -119,7 +120,10 @@ def bench_runtime(runtime: str, precision: str, threads: int, dev: Path, questio
         with httpx.Client(base_url=server.url, timeout=60) as http:
             tokens, search, stages = [], [], {"retrieve": [], "read": []}
             for q in questions:
-                body = http.post("/v1/ask", json={"question": q}).json()
+                r = http.post("/v1/ask", json={"question": q})
+                if r.status_code != 200:
+                    raise RuntimeError(f"{runtime}-{precision}: /v1/ask answered {r.status_code}: {r.text[:200]}")
+                body = r.json()
                 tokens.append(body.get("tokens_read", 0))
                 for stage, values in stages.items():
                     values.append(body["timings_ms"][stage])
