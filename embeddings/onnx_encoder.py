@@ -97,9 +97,9 @@ class OnnxEncoder:
         rows = self.token_ids(texts)
         order = np.argsort([-len(r) for r in rows], kind="stable")  # longest first: the ETA errs long
         out = np.zeros((len(rows), self.table.dimension), dtype=np.float32)
-        bar = tqdm(total=len(rows), unit="text", disable=not progress, desc="embedding")
-        started = last_log = time.monotonic()
         total_tokens, done_tokens = sum(len(r) for r in rows), 0  # the ETA counts tokens: texts vary 20x
+        bar = tqdm(total=total_tokens, unit="tok", unit_scale=True, disable=not progress, desc="embedding")
+        started = last_log = time.monotonic()
         start = 0
         while start < len(order):
             width, end = len(rows[order[start]]), start + 1  # the batch's first row is its longest
@@ -107,8 +107,9 @@ class OnnxEncoder:
                 end += 1
             batch = order[start:end]
             out[batch] = self.embed([rows[i] for i in batch])
-            bar.update(len(batch))
-            start, done_tokens = end, done_tokens + sum(len(rows[i]) for i in batch)
+            tokens = sum(len(rows[i]) for i in batch)
+            bar.update(tokens)
+            start, done_tokens = end, done_tokens + tokens
             now = time.monotonic()
             if not progress and now - last_log >= 15 and start < len(order):
                 left = (total_tokens - done_tokens) * (now - started) / done_tokens
