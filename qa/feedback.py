@@ -89,18 +89,18 @@ def resolve_feedback(index, passage_id: str | None, paragraph: int | None, corre
     if paragraph is not None:
         if cited is not None and cited.paragraph != paragraph:
             raise InputError(f"passage {passage_id!r} is paragraph {cited.paragraph}, not {paragraph}", "paragraph")
-        if cited is None and not any(p.paragraph == paragraph for p in index.passages):
+        if cited is None and index.find(paragraph=paragraph) is None:
             raise InputError(f"the document has no paragraph {paragraph}", "paragraph")
     gold: int | str | None = None
     ref = correct_paragraph
     if isinstance(ref, int):
-        if not any(p.paragraph == ref for p in index.passages):
+        if index.find(paragraph=ref) is None:
             raise InputError(f"correct_paragraph: the document has no paragraph {ref}")
         gold = ref
     elif isinstance(ref, str):
         if ref.startswith("box:"):
             title = ref[4:].strip()
-            match = next((p for p in index.passages if (p.box or "").rstrip() == title), None)
+            match = index.find(box=title)
         else:
             match = index.by_id(ref)
         if match is None:

@@ -17,7 +17,7 @@ from qa.indexing import open_index
 from qa.reader import Reader
 from qa.retriever import HybridRetriever
 from qa.script import in_script, script_of
-from qa.store import LoadedIndex
+from qa.stores import PassageStore
 from qa.text import QuestionError, check_question, normalize_answer
 from qa.types import Answer, AskResult, Hit, Passage
 
@@ -33,7 +33,7 @@ class Pipeline:
         s = self.settings
         self.embedder = Embedder.from_settings(s)
         self.reader = Reader.from_settings(s, s.model_cache_dir)  # the encoder folder is set at load
-        self.index: LoadedIndex | None = None
+        self.index: PassageStore | None = None
         self.retriever: HybridRetriever | None = None
         self._answers = LruCache(s.answer_cache)
         self._scripts: dict[str, str | None] = {}  # passage id -> its script, worked out once
@@ -170,7 +170,7 @@ class Pipeline:
         t0 = time.perf_counter()
         question = self.check_question(question)
         self.load(with_reader=False)
-        key = (question, self.top_k(top_k), no_answer_threshold, self.index.manifest.get("created"))
+        key = (question, self.top_k(top_k), no_answer_threshold, self.index.version())
         cached = self._answers.get(key) if use_cache else None
         if cached is not None:
             lookup = _ms(time.perf_counter() - t0)

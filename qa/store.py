@@ -4,6 +4,7 @@ when to build, check and open one)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 from embeddings.index import VectorIndex, read_index, read_manifest, write_index
 from embeddings.index_layout import corrupt, current_version
 from qa.sparse import SparseIndex
+from qa.stores import UNITS_PER_PASSAGE
 from qa.types import Passage
 
 PASSAGES = "passages.jsonl"
@@ -22,29 +24,74 @@ FIELDS = {"model": str, "passage_prefix": str, "corpus": str, "corpus_sha256": s
 
 @dataclass
 class LoadedIndex:
-    """Passages, their keyword index, and vectors: row i is passage i as a whole; the rows after
-    the passages are single sentences of multi-sentence passages (`sentence_owner` says whose)."""
+    """The default PassageStore (qa/stores.py): passages, their keyword index, and vectors from an index
+    folder. Row i is passage i as a whole; the rows after the passages are single sentences of
+    multi-sentence passages (`sentence_owner` says whose)."""
 
     passages: list[Passage]
     vectors: VectorIndex
     sparse: SparseIndex
     manifest: dict
     sentence_owner: np.ndarray
-    _ids: dict[str, Passage] = field(default_factory=dict, repr=False)
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._ids = {p.id: p for p in self.passages}
+        self._rows = {p.id: i for i, p in enumerate(self.passages)}
         n = len(self.passages)
         self.sentence_rows: list[list[int]] = [[] for _ in range(n)]
         for offset, owner in enumerate(self.sentence_owner.tolist()):
             self.sentence_rows[owner].append(n + offset)
 
-    def by_id(self, passage_id: str) -> Passage | None:
-        return self._ids.get(passage_id)
+    @property
+    def kind(self) -> str:
+        return self.vectors.kind
+
+    def count(self) -> int:
+        return len(self.passages)
+
+    def version(self) -> str:
+        return self.manifest.get("created", "")
+
+    def ping(self) -> None:
+        """In memory: reachable once loaded."""
 
     def owner_of(self, row: int) -> int:
         n = len(self.passages)
         return row if row < n else int(self.sentence_owner[row - n])
+
+    def search_dense(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        scores, rows = self.vectors.search(query, k * UNITS_PER_PASSAGE)
+        best: dict[str, float] = {}
+        for score, row in zip(scores.tolist(), rows.tolist()):
+            best.setdefault(self.passages[self.owner_of(row)].id, score)
+        return list(best.items())[:k]
+
+    def search_keywords(self, question: str, k: int, include: Iterable[str] = ()
+                        ) -> tuple[list[tuple[str, float]], dict[str, float]]:
+        scores = self.sparse.scores(question)
+        rows = np.argsort(-scores, kind="stable")[:k]
+        rows = rows[scores[rows] > 0]
+        top = [(self.passages[r].id, float(scores[r])) for r in rows.tolist()]
+        return top, {pid: float(scores[self._rows[pid]]) for pid in include if pid in self._rows}
+
+    def unit_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        units = [[self._rows[pid]] + self.sentence_rows[self._rows[pid]] for pid in ids]
+        flat = self.vectors.vectors(np.asarray([u for rows in units for u in rows], dtype=np.int64))
+        out, at = {}, 0
+        for pid, rows in zip(ids, units):
+            out[pid], at = flat[at : at + len(rows)], at + len(rows)
+        return out
+
+    def fetch(self, ids: Iterable[str]) -> list[Passage]:
+        return [self.passages[r] for r in sorted({self._rows[pid] for pid in ids if pid in self._rows})]
+
+    def by_id(self, passage_id: str) -> Passage | None:
+        row = self._rows.get(passage_id)
+        return None if row is None else self.passages[row]
+
+    def find(self, paragraph: int | None = None, box: str | None = None) -> Passage | None:
+        return next((p for p in self.passages if (paragraph is not None and p.paragraph == paragraph)
+                     or (box is not None and (p.box or "").rstrip() == box)), None)
 
 
 def write_passage_index(

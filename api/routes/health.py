@@ -21,10 +21,10 @@ def healthz(p: PipelineDep):
         return JSONResponse(**LOADING)
     return {
         "status": "ok",
-        "passages": len(p.index.passages),
+        "passages": p.index.count(),
         "model": p.embedder.model_name,
         "reader": "span reader, held-out DRCD F1 {}".format((p.reader.info.get("validation") or {}).get("f1")),
-        "index_kind": p.index.vectors.kind,
+        "index_kind": p.index.kind,
         "corpus": Path(p.index.manifest.get("corpus", "")).name,
     }
 

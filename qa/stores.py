@@ -1,0 +1,65 @@
+"""The store interface: what retrieval and serving need from wherever the passages and vectors live.
+
+Two backends implement it: `qa.store.LoadedIndex` (FAISS + in-memory BM25 from an index folder, the
+default) and `qa.milvus_store.MilvusStore` (a Milvus collection: embedded milvus-lite file, server or
+cluster). Passages are named by id, never by row, so a backend may hold more than one process sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+import numpy as np
+
+from qa.types import Passage
+
+# a passage may have many sentence vectors: the dense pool is the owners of this many units per passage wanted
+UNITS_PER_PASSAGE = 3
+
+
+class PassageStore(Protocol):
+    """Passages with their vectors (the passage's own, then one per sentence) and a keyword index."""
+
+    kind: str  # "flat", "hnsw" or "milvus": what /healthz reports
+
+    @property
+    def manifest(self) -> dict:
+        """What the store was built from: model, passage_prefix, dimension, corpus, corpus_sha256, passages, created."""
+        ...
+
+    def count(self) -> int:
+        """Passages held."""
+        ...
+
+    def version(self) -> str:
+        """Changes whenever the content does (answers cached for one version are not served for another)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise when the store cannot answer (for /readyz)."""
+        ...
+
+    def search_dense(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Up to k passage ids owning the best UNITS_PER_PASSAGE * k unit vectors, best first, with that score."""
+        ...
+
+    def search_keywords(self, question: str, k: int, include: Iterable[str] = ()
+                        ) -> tuple[list[tuple[str, float]], dict[str, float]]:
+        """The k best passages by BM25 (score > 0), best first; and the scores of the `include` ids."""
+        ...
+
+    def unit_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Per passage id: its own vector, then its sentences' vectors in order (one row each)."""
+        ...
+
+    def fetch(self, ids: Iterable[str]) -> list[Passage]:
+        """Those of `ids` the store holds, in document order."""
+        ...
+
+    def by_id(self, passage_id: str) -> Passage | None:
+        ...
+
+    def find(self, paragraph: int | None = None, box: str | None = None) -> Passage | None:
+        """A passage with this paragraph number, or this box title."""
+        ...
