@@ -48,21 +48,31 @@ def _pipeline(args):
 
 def cmd_index(args) -> int:
     from embeddings.index_layout import index_exists
-    from qa.indexing import build_index, index_problem
+    from qa.indexing import add_to_index, build_index, delete_from_index, index_location, index_problem
 
     s = _settings(args)
-    index_dir = s.resolved_index_dir
+    where = index_location(s)
+    if (args.add or args.delete) and s.vector_store != "milvus":
+        raise UserError("--add and --delete change a Milvus collection (QA_VECTOR_STORE=milvus); "
+                        "an index folder is rebuilt whole with `qa index --corpus`")
+    if args.add:
+        added = add_to_index(s, args.add, progress=sys.stderr.isatty())
+        print(f"added {added} passages from {args.add} to {where}")
+        return 0
+    if args.delete:
+        print(f"deleted {delete_from_index(s, args.delete)} passages of {Path(args.delete).name} from {where}")
+        return 0
     if args.if_needed:
         problem = index_problem(s, corpus=s.corpus)
         if problem is None:
-            print(f"index in {index_dir} is up to date")
+            print(f"index in {where} is up to date")
             return 0
-        if index_exists(index_dir):
-            print(f"rebuilding the index: {problem}", file=sys.stderr)
+        if s.vector_store == "faiss" and not index_exists(s.resolved_index_dir):
+            print(f"no index yet in {where}: building it", file=sys.stderr)
         else:
-            print(f"no index yet in {index_dir}: building it", file=sys.stderr)
+            print(f"rebuilding the index: {problem}", file=sys.stderr)
     manifest = build_index(s, progress=sys.stderr.isatty())
-    print(f"indexed {manifest['passages']} passages from {s.corpus} into {index_dir} ({manifest['index_kind']})")
+    print(f"indexed {manifest['passages']} passages from {s.corpus} into {where} ({manifest['index_kind']})")
     return 0
 
 
@@ -215,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", choices=["flat", "hnsw"], help="flat: exact (default); hnsw: approximate, for large corpora"
     )
     p.add_argument("--if-needed", action="store_true", help="do nothing when the index is present and up to date")
+    p.add_argument("--add", type=Path, metavar="DOCUMENT",
+                   help="QA_VECTOR_STORE=milvus: add one document to the collection (or replace the one with its "
+                        "file name), embedding only it; serving replicas see it on their next request")
+    p.add_argument("--delete", metavar="DOCUMENT", help="QA_VECTOR_STORE=milvus: remove a document's passages "
+                   "(its file name, as --add or the first `qa index` named it)")
     p.set_defaults(func=cmd_index)
 
     for name, func, helptext in (("search", cmd_search, "show the passages that best match a question"),

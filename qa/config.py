@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     index_kind: str = Field("flat", description="'flat' (exact) or 'hnsw' (approximate, for large corpora)")
+    # where passages and vectors live (docs/SCALE.md): index files on this machine, or a Milvus collection
+    vector_store: Literal["faiss", "milvus"] = Field("faiss", description="'faiss' (index folder) or 'milvus'")
+    milvus_uri: str = Field("", description="a file path ending .db (embedded milvus-lite) or http://host:19530; "
+                            "default HOME/milvus.db")
+    milvus_token: str = Field("", description="Milvus credentials ('user:password' or an API key) for a server")
+    milvus_collection: str | None = Field(None, description="collection name prefix; default the corpus file's stem")
     reader_dir: Path = READER_DIR
     runtime: Literal["onnx", "torch"] = Field(
         "onnx", description="inference runtime: ONNX Runtime (serving needs no torch) or torch (the reference)"

@@ -10,21 +10,27 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from embeddings.encoder import Embedder
 from embeddings.index_layout import IndexUnusableError, index_exists
 from qa.config import Settings
 from qa.corpus import corpus_checksum, load_corpus
-from qa.store import LoadedIndex, open_version, read_passage_index, write_passage_index
+from qa.milvus_index import add_document, create_collections, delete_document, document_key, milvus_problem
+from qa.milvus_store import MilvusStore, where
+from qa.store import open_version, read_passage_index, write_passage_index
+from qa.stores import PassageStore
 from qa.text import split_sentences
+from qa.types import Passage
 
 log = logging.getLogger(__name__)
 
 
-def build_index(settings: Settings, embedder: Embedder | None = None, progress: bool = False) -> dict:
-    """Parse `settings.corpus`, embed passages and sentences, write the index; returns its manifest."""
+def embed_corpus(settings: Settings, corpus: Path, embedder: Embedder | None = None, progress: bool = False
+                 ) -> tuple[list[Passage], list[int], np.ndarray, dict]:
+    """Parse `corpus` and embed its passages and sentences: (passages, sentence owners, vectors, manifest)."""
     # nothing is served while indexing: use every core (QA_INDEX_THREADS) unless given a loaded embedder
     embedder = embedder or Embedder.from_settings(settings.model_copy(update={"threads": settings.index_threads}))
-    corpus = settings.corpus
     passages = load_corpus(corpus)
     # sentence vectors let one sentence of a long, many-topic paragraph match a specific question
     owners, sentences = [], []
@@ -43,7 +49,44 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
         "corpus_sha256": corpus_checksum(corpus),
         "passages": len(passages),
     }
+    return passages, owners, vectors, manifest
+
+
+def build_index(settings: Settings, embedder: Embedder | None = None, progress: bool = False) -> dict:
+    """Parse `settings.corpus`, embed passages and sentences, write the index (or the Milvus collections
+    afresh); returns its manifest."""
+    passages, owners, vectors, manifest = embed_corpus(settings, settings.corpus, embedder, progress)
+    if settings.vector_store == "milvus":
+        store = MilvusStore(settings)
+        meta = {k: manifest[k] for k in ("model", "passage_prefix", "dimension")}
+        create_collections(store, meta["dimension"], meta)
+        add_document(store, document_key(settings.corpus), manifest, passages, owners, vectors)
+        return store.manifest
     return write_passage_index(settings.resolved_index_dir, passages, owners, vectors, settings.index_kind, manifest)
+
+
+def add_to_index(settings: Settings, corpus: Path, embedder: Embedder | None = None, progress: bool = False) -> int:
+    """Add (or replace) one document in the configured Milvus collection, embedding only it; its passages."""
+    store = _open_milvus(settings, None)
+    passages, owners, vectors, manifest = embed_corpus(settings, corpus, embedder, progress)
+    if int(vectors.shape[1]) != store.manifest.get("dimension"):
+        raise IndexUnusableError(f"{where(settings)} holds {store.manifest.get('dimension')}-d vectors, "
+                                 f"the model gives {vectors.shape[1]}")
+    add_document(store, document_key(corpus), manifest, passages, owners, vectors)
+    return len(passages)
+
+
+def delete_from_index(settings: Settings, document: str) -> int:
+    """Remove a document (its file name) from the configured Milvus collection; the passages it had."""
+    store = _open_milvus(settings, None)
+    removed = delete_document(store, Path(document).name)
+    if not removed:
+        raise IndexUnusableError(f"no document {Path(document).name!r} in {where(settings)}")
+    return removed
+
+
+def index_location(settings: Settings) -> str:
+    return where(settings) if settings.vector_store == "milvus" else str(settings.resolved_index_dir)
 
 
 def _corpus_to_check(settings: Settings, manifest: dict) -> Path | None:
@@ -69,10 +112,21 @@ def stale_reason(settings: Settings, manifest: dict, corpus: Path | None) -> str
     return None
 
 
-def open_index(settings: Settings, corpus: Path | None = None) -> LoadedIndex:
-    """Verify and load the configured index folder; IndexUnusableError says what is wrong and what to run.
+def _open_milvus(settings: Settings, corpus: Path | None) -> MilvusStore:
+    store = MilvusStore(settings)
+    problem = milvus_problem(settings, store, corpus)
+    if problem:
+        raise IndexUnusableError(problem)
+    return store
+
+
+def open_index(settings: Settings, corpus: Path | None = None) -> PassageStore:
+    """Verify and open the configured store (index folder or Milvus collection); IndexUnusableError
+    says what is wrong and what to run.
 
     `corpus` forces the comparison with that document (what `qa index --if-needed` builds)."""
+    if settings.vector_store == "milvus":
+        return _open_milvus(settings, corpus or (settings.corpus if "corpus" in settings.model_fields_set else None))
     index_dir = settings.resolved_index_dir
     folder, manifest = open_version(index_dir)
     reason = stale_reason(settings, manifest, corpus or _corpus_to_check(settings, manifest))
@@ -100,12 +154,12 @@ def ensure_index(settings: Settings, progress: bool = False, rebuild_stale: bool
     problem = index_problem(settings, settings.corpus if rebuild_stale else None)
     if problem is None:
         return "ready"
-    existed = index_exists(index_dir)
+    existed = MilvusStore(settings).exists() if settings.vector_store == "milvus" else index_exists(index_dir)
     if existed and not rebuild_stale:
         raise IndexUnusableError(problem)
     if existed:
         log.info("rebuilding the index: %s", problem)
     else:
-        log.info("no index yet in %s: building one from %s", index_dir, settings.corpus)
+        log.info("no index yet in %s: building one from %s", index_location(settings), settings.corpus)
     build_index(settings, embedder, progress=progress)
     return "rebuilt" if existed else "built"

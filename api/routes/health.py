@@ -1,8 +1,10 @@
 """GET /healthz (what is loaded, for people and monitors) and GET /readyz (may traffic come, for load
-balancers): both 200 once the models and the index are loaded, 503 before. Neither names a path."""
+balancers): both 200 once the models and the index are loaded, 503 before; /readyz also 503 while the
+store (a Milvus server) does not answer. Neither names a path."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -11,6 +13,7 @@ from fastapi.responses import JSONResponse
 from api.deps import PipelineDep
 from api.schemas import ErrorOut, Health, Ready
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 LOADING = {"status_code": 503, "content": {"error": "loading"}, "headers": {"Retry-After": "5"}}
 
@@ -31,4 +34,13 @@ def healthz(p: PipelineDep):
 
 @router.get("/readyz", response_model=Ready, responses={503: {"model": ErrorOut}})
 def readyz(p: PipelineDep):
-    return {"status": "ready"} if p.loaded else JSONResponse(**LOADING)
+    """Models loaded and the store answering: a replica whose Milvus is gone takes no traffic."""
+    if not p.loaded:
+        return JSONResponse(**LOADING)
+    try:
+        p.index.ping()
+    except Exception:  # any failure to reach the store, whatever its client raises
+        log.warning("readyz: the store does not answer", exc_info=True)
+        return JSONResponse(status_code=503, content={"error": "the store does not answer"},
+                            headers={"Retry-After": "5"})
+    return {"status": "ready"}
