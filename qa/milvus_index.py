@@ -116,7 +116,7 @@ def milvus_problem(settings: Settings, store: MilvusStore, corpus: Path | None) 
     corpus), or None. Its manifest is compared as an index folder's is (qa/indexing.py)."""
     if not store.exists():
         return f"no {where(settings)}; build it with `qa index`"
-    docs = store.documents()
+    docs = store.load().documents()
     meta = docs.pop(META, {})
     reason = None
     if meta.get("model") != settings.embedding_model:

@@ -8,12 +8,19 @@ lean on the dense side (BM25 only matches stray Latin letters and years there).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 import numpy as np
 
 from embeddings.encoder import Embedder
 from qa.stores import PassageStore
 from qa.text import has_cjk, split_sentences
 from qa.types import Hit, Passage
+
+A, B = TypeVar("A"), TypeVar("B")
+_CALLS = ThreadPoolExecutor(4, thread_name_prefix="store")  # the second of two concurrent store calls
 
 
 def _zscore(x: np.ndarray) -> np.ndarray:
@@ -39,13 +46,12 @@ class HybridRetriever:
         self.candidates = candidates
         self._spans: dict[tuple[str, str], list[tuple[int, int]]] = {}  # (id, text) -> its sentences' char spans
 
-    def dense_scores(self, query: np.ndarray, ids: list[str]) -> tuple[np.ndarray, list[int | None]]:
-        """Per passage: mix of its own similarity and its best sentence's similarity; and which of
-        its sentences that is (None for a one-sentence passage)."""
-        units = self.index.unit_vectors(ids)
+    def dense_scores(self, units: dict[str, np.ndarray], ids: list[str]) -> tuple[np.ndarray, list[int | None]]:
+        """Per passage (`units`: its own similarity, then its sentences'): mix of its own similarity and its
+        best sentence's; and which of its sentences that is (None for a one-sentence passage)."""
         out, best = np.empty(len(ids)), []
         for i, pid in enumerate(ids):
-            sims = units[pid] @ query
+            sims = units[pid]
             own = sims[0]
             k = int(np.argmax(sims[1:])) if len(sims) > 1 else None
             best.append(k)
@@ -65,30 +71,44 @@ class HybridRetriever:
             self._spans[key] = spans
         return self._spans[key][k]
 
+    def _both(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+        """Two independent store calls: at once for a remote store (each waits on the network), else in turn."""
+        if not self.index.remote:
+            return first(), second()
+        later = _CALLS.submit(second)
+        return first(), later.result()
+
     def search(self, question: str, k: int = 5) -> list[Hit]:
         weight = self.dense_weight if has_cjk(question) else self.non_cjk_dense_weight
         query = self.embedder.encode_queries([question])[0]
-        dense_ids = [pid for pid, _ in self.index.search_dense(query, self.candidates)]
+        store, n = self.index, self.candidates
+        dense_top, sparse_top = self._both(lambda: store.search_dense(query, n),
+                                           lambda: store.search_keywords(question, n))
         # every pooled passage gets its keyword score, not only the keyword side's top candidates
-        sparse_top, sparse_more = self.index.search_keywords(question, self.candidates, include=dense_ids)
-        sparse_of = {**sparse_more, **dict(sparse_top)}
-        pool = self.index.fetch(dense_ids + [pid for pid, _ in sparse_top])
-        ids = [p.id for p in pool]
-        dense, best_sentence = self.dense_scores(query, ids)
+        sparse_of = dict(sparse_top)
+        unscored = [pid for pid, _ in dense_top if pid not in sparse_of]
+        ids = sorted({pid for pid, _ in dense_top} | sparse_of.keys())
+        units, more = self._both(lambda: store.unit_scores(query, ids),
+                                 lambda: store.keyword_scores(question, unscored))
+        sparse_of |= more
+        ids = [pid for pid in ids if pid in units]  # a passage deleted since the search has no units left
+        dense, best_sentence = self.dense_scores(units, ids)
         sparse = np.asarray([sparse_of.get(pid, 0.0) for pid in ids])
         fused = weight * _zscore(dense) + (1 - weight) * _zscore(sparse)
         dense_rank = {ids[i]: r + 1 for r, i in enumerate(np.argsort(-dense, kind="stable"))}
         sparse_rank = {pid: r + 1 for r, (pid, _) in enumerate(sparse_top)}
         order = np.argsort(-fused, kind="stable")[:k]
+        passages = {p.id: p for p in store.fetch([ids[i] for i in order])}  # only the hits' text is needed
         return [
             Hit(
-                passage=pool[i],
+                passage=passages[ids[i]],
                 score=float(fused[i]),
                 dense_score=float(dense[i]),
                 sparse_score=float(sparse[i]),
                 dense_rank=dense_rank[ids[i]],
                 sparse_rank=sparse_rank.get(ids[i]),
-                focus=None if best_sentence[i] is None else self.sentence_span(pool[i], best_sentence[i]),
+                focus=None if best_sentence[i] is None else self.sentence_span(passages[ids[i]], best_sentence[i]),
             )
             for i in order
+            if ids[i] in passages
         ]

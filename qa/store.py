@@ -34,6 +34,8 @@ class LoadedIndex:
     manifest: dict
     sentence_owner: np.ndarray
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _last_scores: tuple[str, np.ndarray] | None = field(default=None, repr=False)
+    remote = False
 
     def __post_init__(self) -> None:
         self._rows = {p.id: i for i, p in enumerate(self.passages)}
@@ -66,17 +68,26 @@ class LoadedIndex:
             best.setdefault(self.passages[self.owner_of(row)].id, score)
         return list(best.items())[:k]
 
-    def search_keywords(self, question: str, k: int, include: Iterable[str] = ()
-                        ) -> tuple[list[tuple[str, float]], dict[str, float]]:
-        scores = self.sparse.scores(question)
+    def _keyword_scores(self, question: str) -> np.ndarray:
+        """BM25 of every passage; the last question's kept, as both keyword calls of a search ask for it."""
+        last = self._last_scores
+        if last is None or last[0] != question:
+            last = self._last_scores = (question, self.sparse.scores(question))
+        return last[1]
+
+    def search_keywords(self, question: str, k: int) -> list[tuple[str, float]]:
+        scores = self._keyword_scores(question)
         rows = np.argsort(-scores, kind="stable")[:k]
         rows = rows[scores[rows] > 0]
-        top = [(self.passages[r].id, float(scores[r])) for r in rows.tolist()]
-        return top, {pid: float(scores[self._rows[pid]]) for pid in include if pid in self._rows}
+        return [(self.passages[r].id, float(scores[r])) for r in rows.tolist()]
 
-    def unit_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+    def keyword_scores(self, question: str, ids: list[str]) -> dict[str, float]:
+        scores = self._keyword_scores(question)
+        return {pid: float(scores[self._rows[pid]]) for pid in ids if pid in self._rows}
+
+    def unit_scores(self, query: np.ndarray, ids: list[str]) -> dict[str, np.ndarray]:
         units = [[self._rows[pid]] + self.sentence_rows[self._rows[pid]] for pid in ids]
-        flat = self.vectors.vectors(np.asarray([u for rows in units for u in rows], dtype=np.int64))
+        flat = self.vectors.vectors(np.asarray([u for rows in units for u in rows], dtype=np.int64)) @ query
         out, at = {}, 0
         for pid, rows in zip(ids, units):
             out[pid], at = flat[at : at + len(rows)], at + len(rows)

@@ -21,7 +21,8 @@ UNITS_PER_PASSAGE = 3
 class PassageStore(Protocol):
     """Passages with their vectors (the passage's own, then one per sentence) and a keyword index."""
 
-    kind: str  # "flat", "hnsw" or "milvus": what /healthz reports
+    kind: str  # "flat", "hnsw" or "milvus-flat"/"milvus-hnsw": what /healthz reports
+    remote: bool  # calls wait on the network: the retriever makes independent ones at once
 
     @property
     def manifest(self) -> dict:
@@ -44,13 +45,17 @@ class PassageStore(Protocol):
         """Up to k passage ids owning the best UNITS_PER_PASSAGE * k unit vectors, best first, with that score."""
         ...
 
-    def search_keywords(self, question: str, k: int, include: Iterable[str] = ()
-                        ) -> tuple[list[tuple[str, float]], dict[str, float]]:
-        """The k best passages by BM25 (score > 0), best first; and the scores of the `include` ids."""
+    def search_keywords(self, question: str, k: int) -> list[tuple[str, float]]:
+        """The k best passages by BM25 (score > 0), best first."""
         ...
 
-    def unit_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
-        """Per passage id: its own vector, then its sentences' vectors in order (one row each)."""
+    def keyword_scores(self, question: str, ids: list[str]) -> dict[str, float]:
+        """The BM25 score of each of these passages (absent: no term in common)."""
+        ...
+
+    def unit_scores(self, query: np.ndarray, ids: list[str]) -> dict[str, np.ndarray]:
+        """Per passage id: the query's inner product with its own vector, then with each of its sentences'
+        in order (scores, not vectors: a remote store sends 1/384 of the bytes)."""
         ...
 
     def fetch(self, ids: Iterable[str]) -> list[Passage]:
