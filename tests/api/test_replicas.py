@@ -1,0 +1,90 @@
+"""Stateless replicas (docs/SCALE.md): two `qa serve` processes answer from one `milvus-lite server`, and a
+document added with `qa index --add` while they run is found by both without a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+pytest.importorskip("pymilvus", reason="QA_VECTOR_STORE=milvus needs pymilvus + milvus-lite (pip install '.[milvus]')")
+pytest.importorskip("milvus_lite", reason="the test serves Milvus with `milvus-lite server`: pip install milvus-lite")
+
+pytestmark = [pytest.mark.slow, pytest.mark.milvus]
+
+DOC = [{"id": "school", "text": "新學校在九月開學,共招收了四百名學生。"},
+       {"id": "bridge", "text": "跨河大橋於2021年動工,預計明年通車。"},
+       {"id": "budget", "text": "市議會通過了五千萬元的年度預算,其中三成用於教育。"}]
+ADDED = [{"id": "zoo", "text": "動物園新來了兩隻熊貓,每天吃四十公斤竹子。"}]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (OSError, httpx.HTTPError):
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{what} not up after {seconds:.0f} s")
+
+
+def qa(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=300, check=True)
+
+
+def test_two_replicas_share_one_milvus_server(tmp_path):
+    corpus, added = tmp_path / "doc.jsonl", tmp_path / "zoo.jsonl"
+    for path, docs in ((corpus, DOC), (added, ADDED)):
+        path.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in docs), encoding="utf-8")
+    milvus_port, ports = free_port(), [free_port(), free_port()]
+    env = {**os.environ, "QA_VECTOR_STORE": "milvus", "QA_MILVUS_URI": f"http://127.0.0.1:{milvus_port}",
+           "QA_CORPUS": str(corpus), "QA_RATE_LIMIT_ASK": "off", "QA_INDEX_THREADS": "1"}
+    milvus_cli = os.path.join(os.path.dirname(sys.executable), "milvus-lite")
+    procs = [subprocess.Popen([milvus_cli, "server", "--data-dir", str(tmp_path / "milvus"), "--host", "127.0.0.1",
+                               "--port", str(milvus_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        wait_until(lambda: socket.create_connection(("127.0.0.1", milvus_port), 1).close() is None, 60,
+                   "milvus-lite server")
+        qa(env, "index")
+        procs += [subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        for url in urls:
+            wait_until(lambda url=url: httpx.get(f"{url}/readyz").status_code == 200, 180, url)
+            assert httpx.get(f"{url}/healthz").json()["passages"] == 3
+
+        def top(url: str, question: str) -> str:
+            hits = httpx.post(f"{url}/v1/search", json={"question": question, "top_k": 1}, timeout=30).json()
+            return hits["passages"][0]["id"]
+
+        assert {top(url, "熊猫每天吃多少竹子?") for url in urls} != {"zoo"}
+        assert "added 1 passages" in qa(env, "index", "--add", str(added)).stdout
+        assert [top(url, "熊猫每天吃多少竹子?") for url in urls] == ["zoo", "zoo"]  # no restart
+        for url in urls:
+            assert httpx.get(f"{url}/v1/passages/zoo").json()["text"] == ADDED[0]["text"]
+            assert httpx.get(f"{url}/healthz").json()["passages"] == 4
+        qa(env, "index", "--delete", "zoo.jsonl")
+        assert [httpx.get(f"{url}/v1/passages/zoo").status_code for url in urls] == [404, 404]
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
