@@ -4,7 +4,8 @@ For torch, ONNX fp32 and ONNX int8 in turn (same machine, same questions, answer
 - the dev set through `qa eval --url`: F1, citation accuracy, /v1/ask latency p50/p95 and the
   server's own retrieve/read timings, tokens read per question;
 - /v1/search latency p50/p95; the server's RSS after warm-up and after the run;
-- 20 concurrent clients for a fixed time: answers/s, latency p50/p95 of admitted requests, status codes.
+- 20 concurrent clients for a fixed time, honouring Retry-After: answers/s, latency p50/p95 of admitted
+  requests, status codes.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ class Server:
 
 
 def crowd(url: str, questions: list[str], clients: int, seconds: float) -> dict:
-    """`clients` threads asking in a loop for `seconds`; admitted latencies and status counts."""
+    """`clients` threads asking in a loop for `seconds`, each waiting out a refusal's Retry-After as the
+    widget's users and SDK clients do; admitted latencies and status counts."""
     stop = time.monotonic() + seconds
     latencies: list[float] = []
     statuses: dict[str, int] = {}
@@ -82,9 +84,10 @@ def crowd(url: str, questions: list[str], clients: int, seconds: float) -> dict:
         with httpx.Client(base_url=url, timeout=60) as http:
             i = offset
             while time.monotonic() < stop:
-                t = time.perf_counter()
+                t, wait = time.perf_counter(), 0.0
                 try:
-                    code = str(http.post("/v1/ask", json={"question": questions[i % len(questions)]}).status_code)
+                    r = http.post("/v1/ask", json={"question": questions[i % len(questions)]})
+                    code, wait = str(r.status_code), float(r.headers.get("Retry-After", 0))
                 except httpx.HTTPError as exc:
                     code = type(exc).__name__
                 ms = (time.perf_counter() - t) * 1000
@@ -92,7 +95,8 @@ def crowd(url: str, questions: list[str], clients: int, seconds: float) -> dict:
                     statuses[code] = statuses.get(code, 0) + 1
                     if code == "200":
                         latencies.append(ms)
-                i += clients
+                        i += clients
+                time.sleep(min(wait, max(0.0, stop - time.monotonic())))  # a refused client waits as told
 
     started = time.monotonic()
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
