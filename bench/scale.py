@@ -3,9 +3,9 @@ FAISS HNSW and Milvus (embedded milvus-lite, flat and HNSW) at growing passage c
 approximate indexes' recall against exact search.
 
 Synthetic data: 384-d unit vectors (the packaged model's dimension) drawn around 2,000 random centres,
-so neighbours are near as real passage vectors are (uniform random vectors would have none); queries
-are perturbed copies of held-out points. Each search asks for 300 results, what the retriever's dense
-pool asks for (UNITS_PER_PASSAGE * QA_CANDIDATES). One query at a time, after warm-up. Memory: FAISS,
+so neighbours are near as real passage vectors are; queries are perturbed copies of stored points.
+Each search asks for 300 results, what the retriever's dense pool asks for (UNITS_PER_PASSAGE *
+QA_CANDIDATES). One query at a time, after warm-up. Memory: FAISS,
 the index's own bytes (held in the serving process); Milvus, the growth of this process's resident memory
 while milvus-lite (which runs inside the client's process) loads the collection: a lower bound after the
 first Milvus row, as freed memory is not always returned to the system.
@@ -26,6 +26,9 @@ from pathlib import Path
 import numpy as np
 
 DIM, CENTRES, K, RECALL_AT = 384, 2000, 300, 10
+# noise of length ~0.8 around a unit centre: a point's cosine to its centre is ~0.8, as related passages'
+# e5 vectors are (uniform random vectors, the hardest case for HNSW, have no near neighbours at all)
+NOISE = 0.8 / DIM**0.5
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -38,9 +41,9 @@ def synthetic(n: int, queries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarr
     data = np.empty((n, DIM), dtype=np.float32)
     for at in range(0, n, 100_000):  # in blocks: the noise of 1M rows at once would double peak memory
         m = min(100_000, n - at)
-        data[at : at + m] = unit(centres[rng.integers(0, CENTRES, m)] + 0.35 * rng.standard_normal((m, DIM)))
+        data[at : at + m] = unit(centres[rng.integers(0, CENTRES, m)] + NOISE * rng.standard_normal((m, DIM)))
     picked = data[rng.integers(0, n, queries)]
-    return data, unit(picked + 0.1 * rng.standard_normal(picked.shape))
+    return data, unit(picked + NOISE / 2 * rng.standard_normal(picked.shape))
 
 
 def rss_mb() -> float:
