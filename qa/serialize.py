@@ -24,7 +24,7 @@ def answer_dict(answer: Answer) -> dict:
     p = answer.passage
     return {
         "text": answer.text,
-        "score": round(answer.score, 4),
+        "score": float(f"{answer.score:.4g}"),  # significant digits: an English answer's may be 1e-6
         "id": p.id,
         "paragraph": p.paragraph,
         "box": p.box,

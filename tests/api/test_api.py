@@ -28,6 +28,13 @@ def test_ask_shape(client):
     assert set(body["timings_ms"]) == {"retrieve", "read", "total"}
 
 
+def test_a_small_answer_score_keeps_its_digits(client):
+    """English answers pass a threshold of 3e-9: rounding to 4 places would report them as 0."""
+    question = "Where did the UN work to reduce divisive narratives?"
+    body = client.post("/v1/ask", json={"question": question}).json()
+    assert body["no_answer"] is False and 0 < body["answers"][0]["score"] < 1e-4
+
+
 def test_passage_lookup(client):
     assert client.get("/v1/passages/p119").json()["paragraph"] == 119
     r = client.get("/v1/passages/p999")
