@@ -12,13 +12,14 @@ import numpy as np
 
 from embeddings.e5_package import ensure_packaged_model
 from embeddings.encoder import Embedder
+from qa.bridge import bridged, load_glossary
 from qa.config import Settings
 from qa.indexing import open_index
 from qa.reader import Reader
 from qa.retriever import HybridRetriever
 from qa.script import in_script, script_of
 from qa.stores import PassageStore
-from qa.text import QuestionError, check_question, normalize_answer
+from qa.text import QuestionError, check_question, has_cjk, normalize_answer
 from qa.types import Answer, AskResult, Hit, Passage
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class Pipeline:
             # embeddings come from there whatever embedding model retrieval uses
             self.reader.encoder_dir = ensure_packaged_model(s.model_cache_dir)
             self.reader.load()
+            if s.bridge_english:
+                load_glossary()  # ~2 s, once: not on the first English question
         return self
 
     @property
@@ -102,10 +105,9 @@ class Pipeline:
         shares = shares / shares.sum() if len(hits) else shares
         answers: dict[str, tuple[float, Answer]] = {}
         best, tokens = 0.0, 0
-        for batch in self._batches(hits):
+        for asked, batch in self._batches(question, hits):
             if s.early_stop and best >= shares[batch[0]]:
                 break
-            asked = in_script(question, self._script(hits[batch[0]].passage)) if s.fold_question_script else question
             texts = [self._reading_window(hits[i]) for i in batch]
             spans, cost = self.reader.read_with_cost(asked, [text for text, _ in texts])
             tokens += cost
@@ -133,14 +135,25 @@ class Pipeline:
         start = max(0, min(centre - width // 2, len(text) - width))
         return text[start : start + width], start
 
-    def _batches(self, hits: list[Hit]) -> list[list[int]]:
-        """Reading order: one passage at a time with early stopping, else one batch per script."""
+    def _batches(self, question: str, hits: list[Hit]) -> list[tuple[str, list[int]]]:
+        """Reading order, as (question as read, hit indices): one passage at a time with early stopping,
+        else one batch per distinct question as read (per script; per passage for a bridged question)."""
+        asked = [self._as_read(question, hit.passage) for hit in hits]
         if self.settings.early_stop:
-            return [[i] for i in range(len(hits))]
-        groups: dict[str | None, list[int]] = {}
-        for i, hit in enumerate(hits):
-            groups.setdefault(self._script(hit.passage), []).append(i)
-        return list(groups.values())
+            return [(asked[i], [i]) for i in range(len(hits))]
+        groups: dict[str, list[int]] = {}
+        for i, text in enumerate(asked):
+            groups.setdefault(text, []).append(i)
+        return list(groups.items())
+
+    def _as_read(self, question: str, passage: Passage) -> str:
+        """The question as the reader gets it: in the passage's script (`QA_FOLD_QUESTION_SCRIPT`); one with
+        no Chinese also with the passage's own words for its English keywords (`QA_BRIDGE_ENGLISH`)."""
+        if self.settings.fold_question_script:
+            question = in_script(question, self._script(passage))
+        if self.settings.bridge_english and not has_cjk(question):
+            question = bridged(question, passage.text)
+        return question
 
     def _script(self, passage: Passage) -> str | None:
         if passage.id not in self._scripts:

@@ -122,3 +122,10 @@ def test_a_reading_window_reads_around_the_closest_sentence(variant):
     answer = windowed.answers[0]
     assert answer.text == "2.89億美元" and answer.passage.text[answer.start : answer.end] == answer.text
     assert windowed.tokens_read < whole.tokens_read
+
+
+def test_an_english_question_reads_better_with_the_passages_words(variant):
+    question = "Where did the UN work to reduce divisive ethnic rhetoric through human rights education?"
+    bridged, plain = (variant(bridge_english=on).ask(question, use_cache=False) for on in (True, False))
+    assert bridged.answers[0].text == "科索沃" and bridged.answers[0].passage.paragraph == 81
+    assert bridged.answers[0].score > 100 * plain.answers[0].score
