@@ -108,9 +108,15 @@ class Pipeline:
         for asked, batch in self._batches(question, hits):
             if s.early_stop and best >= shares[batch[0]]:
                 break
-            texts = [self._reading_window(hits[i]) for i in batch]
+            texts = [self._reading_window(hits[i], question) for i in batch]
             spans, cost = self.reader.read_with_cost(asked, [text for text, _ in texts])
             tokens += cost
+            cut = any(len(text) < len(hits[i].passage.text) for (text, _), i in zip(texts, batch))
+            if cut and max((sp.score for sp in spans), default=0.0) < s.read_window_confidence:
+                # the window was not enough: read the whole passages after all
+                texts = [(hits[i].passage.text, 0) for i in batch]
+                spans, cost = self.reader.read_with_cost(asked, [text for text, _ in texts])
+                tokens += cost
             for span in spans:
                 i, offset = batch[span.text_index], texts[span.text_index][1]
                 answer = _make_answer(hits[i], span.start + offset, span.end + offset, span.score)
@@ -125,11 +131,13 @@ class Pipeline:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
 
-    def _reading_window(self, hit: Hit) -> tuple[str, int]:
+    def _reading_window(self, hit: Hit, question: str) -> tuple[str, int]:
         """(text to read, its offset in the passage): the passage, or for one longer than
-        `read_window_chars` that many characters around its sentence closest to the question."""
+        `read_window_chars` that many characters around its sentence closest to the question.
+        A question with no Chinese reads whole passages: its span probabilities are tiny (its
+        threshold is 3e-9), so the window would almost always be read again whole."""
         text, width = hit.passage.text, self.settings.read_window_chars
-        if not width or len(text) <= width or hit.focus is None:
+        if not width or len(text) <= width or hit.focus is None or not has_cjk(question):
             return text, 0
         centre = sum(hit.focus) // 2
         start = max(0, min(centre - width // 2, len(text) - width))

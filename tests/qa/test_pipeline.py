@@ -129,3 +129,13 @@ def test_an_english_question_reads_better_with_the_passages_words(variant):
     bridged, plain = (variant(bridge_english=on).ask(question, use_cache=False) for on in (True, False))
     assert bridged.answers[0].text == "科索沃" and bridged.answers[0].passage.paragraph == 81
     assert bridged.answers[0].score > 100 * plain.answers[0].score
+
+
+def test_an_unsure_window_falls_back_to_the_whole_passage(variant):
+    question = "兩個人道主義集合基金為阿富汗撥了多少款?"
+    common = {"early_stop": False, "read_k": 1}
+    whole = variant(read_window_chars=0, **common).ask(question, use_cache=False)
+    unsure = variant(read_window_chars=120, read_window_confidence=1.0, **common).ask(question, use_cache=False)
+    sure = variant(read_window_chars=120, read_window_confidence=0.0, **common).ask(question, use_cache=False)
+    assert unsure.answers[0] == whole.answers[0]  # the window, then the whole passage, was read
+    assert unsure.tokens_read == whole.tokens_read + sure.tokens_read
