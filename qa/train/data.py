@@ -29,6 +29,13 @@ class TrainConfig:
     checkpoint_minutes: float = 15.0
 
 
+def held_out_titles(titles: set[str], val_fraction: float, seed: int) -> set[str]:
+    """The DRCD articles kept out of training (bench/drcd_heldout.py writes their questions)."""
+    ordered = sorted(titles)
+    random.Random(seed).shuffle(ordered)
+    return set(ordered[: max(1, round(len(ordered) * val_fraction))])
+
+
 def split_questions(mrc_files: list[Path], val_fraction: float, seed: int):
     """All questions for training, except ~val_fraction of DRCD *articles* held out whole."""
     train: list[SquadQuestion] = []
@@ -39,9 +46,7 @@ def split_questions(mrc_files: list[Path], val_fraction: float, seed: int):
         if "drcd" not in path.name.lower():
             train += questions
             continue
-        titles = sorted({q.paragraph.title for q in questions})
-        random.Random(seed).shuffle(titles)
-        held = set(titles[: max(1, round(len(titles) * val_fraction))])
+        held = held_out_titles({q.paragraph.title for q in questions}, val_fraction, seed)
         val += [q for q in questions if q.paragraph.title in held]
         train += [q for q in questions if q.paragraph.title not in held]
     return train, val

@@ -1,0 +1,38 @@
+"""The reader's held-out DRCD articles as SQuAD files, to ask over DRCD dev as a whole corpus.
+
+`python -m bench.drcd_heldout OUT_DIR` writes drcd-heldout.json (all 38 articles, 453 questions) and
+its halves drcd-heldout-A.json / -B.json (every other article): tune a setting on A, report on B:
+
+    qa eval OUT_DIR/drcd-heldout-B.json --corpus ../shared/data/mrc/DRCD_dev.json --index-dir var/drcd-index
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bench.run import SHARED
+from qa.train.data import TrainConfig, held_out_titles
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--drcd", type=Path, default=SHARED / "mrc" / "DRCD_dev.json")
+    args = parser.parse_args(argv)
+    data = json.loads(args.drcd.read_text(encoding="utf-8"))
+    cfg = TrainConfig()
+    held = held_out_titles({a["title"] for a in data["data"]}, cfg.val_fraction, cfg.seed)
+    articles = [a for a in data["data"] if a["title"] in held]
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for name, part in (("", articles), ("-A", articles[0::2]), ("-B", articles[1::2])):
+        path = args.out_dir / f"drcd-heldout{name}.json"
+        path.write_text(json.dumps({**data, "data": part}, ensure_ascii=False), encoding="utf-8")
+        questions = sum(len(p["qas"]) for a in part for p in a["paragraphs"])
+        print(f"{path}: {len(part)} articles, {questions} questions")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
