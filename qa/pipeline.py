@@ -15,7 +15,7 @@ from embeddings.encoder import Embedder
 from qa.bridge import bridged, load_glossary
 from qa.config import Settings
 from qa.indexing import open_index
-from qa.reader import Reader
+from qa.reader import Reader, Span
 from qa.retriever import HybridRetriever
 from qa.script import in_script, script_of
 from qa.stores import PassageStore
@@ -108,17 +108,10 @@ class Pipeline:
         for asked, batch in self._batches(question, hits):
             if s.early_stop and best >= shares[batch[0]]:
                 break
-            texts = [self._reading_window(hits[i], question) for i in batch]
-            spans, cost = self.reader.read_with_cost(asked, [text for text, _ in texts])
+            spans, offsets, cost = self._read_batch(question, asked, [hits[i] for i in batch])
             tokens += cost
-            cut = any(len(text) < len(hits[i].passage.text) for (text, _), i in zip(texts, batch))
-            if cut and max((sp.score for sp in spans), default=0.0) < s.read_window_confidence:
-                # the window was not enough: read the whole passages after all
-                texts = [(hits[i].passage.text, 0) for i in batch]
-                spans, cost = self.reader.read_with_cost(asked, [text for text, _ in texts])
-                tokens += cost
             for span in spans:
-                i, offset = batch[span.text_index], texts[span.text_index][1]
+                i, offset = batch[span.text_index], offsets[span.text_index]
                 answer = _make_answer(hits[i], span.start + offset, span.end + offset, span.score)
                 rank = span.score * shares[i]
                 best = max(best, rank)
@@ -130,6 +123,17 @@ class Pipeline:
         if not ranked or ranked[0].score < threshold:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
+
+    def _read_batch(self, question: str, asked: str, hits: list[Hit]) -> tuple[list[Span], list[int], int]:
+        """(spans, each text's offset in its passage, tokens read): the reading windows first, and the
+        whole passages when no span in a cut window is `read_window_confidence` likely."""
+        texts = [self._reading_window(hit, question) for hit in hits]
+        spans, cost = self.reader.read_with_cost(asked, [text for text, _ in texts])
+        cut = any(len(text) < len(hit.passage.text) for (text, _), hit in zip(texts, hits))
+        if cut and max((span.score for span in spans), default=0.0) < self.settings.read_window_confidence:
+            spans, more = self.reader.read_with_cost(asked, [hit.passage.text for hit in hits])
+            return spans, [0] * len(hits), cost + more
+        return spans, [offset for _, offset in texts], cost
 
     def _reading_window(self, hit: Hit, question: str) -> tuple[str, int]:
         """(text to read, its offset in the passage): the passage, or for one longer than
