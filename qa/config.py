@@ -44,6 +44,9 @@ class Settings(BaseSettings):
                             "default HOME/milvus.db")
     milvus_token: str = Field("", description="Milvus credentials ('user:password' or an API key) for a server")
     milvus_collection: str | None = Field(None, description="collection name prefix; default the corpus file's stem")
+    # unit scores computed here from cached vectors: milvus-lite costs ~30 us per row returned (docs/SCALE.md)
+    milvus_vector_cache: int = Field(20000, ge=0, description="passages whose unit vectors a replica keeps "
+                                     "(0: Milvus scores every request's units)")
     reader_dir: Path = READER_DIR
     runtime: Literal["onnx", "torch"] = Field(
         "onnx", description="inference runtime: ONNX Runtime (serving needs no torch) or torch (the reference)"

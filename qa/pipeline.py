@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -15,6 +13,7 @@ from embeddings.encoder import Embedder
 from qa.bridge import bridged, load_glossary
 from qa.config import Settings
 from qa.indexing import open_index
+from qa.lru import LruCache
 from qa.reader import Reader, Span
 from qa.retriever import HybridRetriever
 from qa.script import in_script, script_of
@@ -209,29 +208,6 @@ class Pipeline:
     def passage(self, passage_id: str) -> Passage | None:
         self.load(with_reader=False)
         return self.index.by_id(passage_id)
-
-
-class LruCache:
-    """A small thread-safe LRU map; size 0 keeps nothing."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key, value) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
 
 
 def _ms(seconds: float) -> float:

@@ -89,6 +89,11 @@ def test_documents_added_replaced_and_deleted_without_reindexing(doc_settings, e
     write(zoo, [{"id": "zoo", "text": "動物園新來了一隻長頸鹿。"}])
     add_to_index(doc_settings, zoo, embedder)  # the same file again replaces its passages
     assert store.count() == 5 and "長頸鹿" in store.by_id("zoo").text
+    # the open store cached the panda's vectors under the old version: it must score the giraffe's
+    uncached = open_index(doc_settings.model_copy(update={"milvus_vector_cache": 0}))
+    query = embedder.encode_queries(["長頸鹿"])[0]
+    assert store.unit_scores(query, ["zoo"])["zoo"] == pytest.approx(uncached.unit_scores(query, ["zoo"])["zoo"],
+                                                                     abs=1e-5)
     clash = write(tmp_path / "clash.jsonl", [{"id": "rain", "text": "另一份文件的段落。"}])
     with pytest.raises(IndexUnusableError, match="'rain' of clash.jsonl is already in document 'doc.jsonl'"):
         add_to_index(doc_settings, clash, embedder)
