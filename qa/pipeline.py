@@ -135,16 +135,20 @@ class Pipeline:
         return spans, [offset for _, offset in texts], cost
 
     def _reading_window(self, hit: Hit, question: str) -> tuple[str, int]:
-        """(text to read, its offset in the passage): the passage, or for one longer than
-        `read_window_chars` that many characters around its sentence closest to the question.
-        A question with no Chinese reads whole passages: its span probabilities are tiny (its
+        """(text to read, its offset in the passage): the passage, or for one longer than one reader window
+        (or `read_window_chars`) the cut around its sentence closest to the question that the reader reads
+        in one pass (a 320-character cut spilled into a second window for 6 DRCD passages in 10: twice the
+        cost). A question with no Chinese reads whole passages: its span probabilities are tiny (its
         threshold is 3e-9), so the window would almost always be read again whole."""
         text, width = hit.passage.text, self.settings.read_window_chars
-        if not width or len(text) <= width or hit.focus is None or not has_cjk(question):
+        if not self.settings.read_window or hit.focus is None or not has_cjk(question):
             return text, 0
         centre = sum(hit.focus) // 2
-        start = max(0, min(centre - width // 2, len(text) - width))
-        return text[start : start + width], start
+        start, end = self.reader.one_window(question, text, centre)
+        if width and end - start > width:
+            start = max(start, min(centre - width // 2, end - width))
+            end = start + width
+        return text[start:end], start
 
     def _batches(self, question: str, hits: list[Hit]) -> list[tuple[str, list[int]]]:
         """Reading order, as (question as read, hit indices): one passage at a time with early stopping,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.windows import Windows, make_windows
+from qa.windows import Windows, make_windows, one_window_span
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,11 @@ class Reader:
     def read(self, question: str, texts: list[str]) -> list[Span]:
         """Best span per window over all texts, in one batched forward pass."""
         return self.read_with_cost(question, texts)[0]
+
+    def one_window(self, question: str, text: str, centre: int) -> tuple[int, int]:
+        """The character span of `text` around `centre` that this reader reads in one forward pass."""
+        self.load()
+        return one_window_span(self.tokenizer, question, text, centre, self.settings.max_length)
 
     def read_with_cost(self, question: str, texts: list[str]) -> tuple[list[Span], int]:
         """`read`, and the number of tokens the model ran over."""

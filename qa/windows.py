@@ -15,6 +15,7 @@ import numpy as np
 
 BOS, EOS, PAD = 0, 2, 1  # XLM-R's <s>, </s>, <pad>
 MAX_QUESTION_TOKENS = 64  # longer questions keep their first 64 tokens: the passage side is what is read
+CUT_MARGIN = 4  # tokens spare in a one-window cut: its edges may tokenize differently once cut
 
 
 @dataclass
@@ -42,14 +43,33 @@ def _backend(tokenizer):
     return tok
 
 
+def _head(tok, question: str, max_question_tokens: int) -> list[int]:
+    return [BOS, *tok.encode(question, add_special_tokens=False).ids[:max_question_tokens], EOS, EOS]
+
+
+def one_window_span(
+    tokenizer, question: str, text: str, centre: int, max_length: int,
+    max_question_tokens: int = MAX_QUESTION_TOKENS,
+) -> tuple[int, int]:
+    """The character span of `text` around character `centre` that fills one window beside this
+    question: a cut read in one forward pass (a wider cut spills into a second, overlapping window)."""
+    tok = _backend(tokenizer)
+    budget = max_length - len(_head(tok, question, max_question_tokens)) - 1 - CUT_MARGIN
+    offsets = tok.encode(text, add_special_tokens=False).offsets
+    if len(offsets) <= budget:
+        return 0, len(text)
+    at = next((i for i, (_, end) in enumerate(offsets) if end > centre), len(offsets) - 1)
+    first = max(0, min(at - budget // 2, len(offsets) - budget))
+    return offsets[first][0], offsets[first + budget - 1][1]
+
+
 def make_windows(
     tokenizer, question: str, texts: list[str], max_length: int, stride: int,
     max_question_tokens: int = MAX_QUESTION_TOKENS,
 ) -> Windows:
     """Question + each text, split into overlapping windows of at most `max_length` tokens."""
     tok = _backend(tokenizer)
-    q_ids = tok.encode(question, add_special_tokens=False).ids[:max_question_tokens]
-    head = [BOS, *q_ids, EOS, EOS]
+    head = _head(tok, question, max_question_tokens)
     budget = max_length - len(head) - 1
     rows: list[tuple[list[int], list[tuple[int, int]], int]] = []
     for index, encoding in enumerate(tok.encode_batch(texts, add_special_tokens=False)):

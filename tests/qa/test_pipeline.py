@@ -117,8 +117,8 @@ def test_a_reading_window_reads_around_the_closest_sentence(variant):
     top = variant().search(question)[0]
     assert top.passage.paragraph == 124 and top.focus is not None
     assert "2.89億美元" in top.passage.text[top.focus[0] : top.focus[1]]
-    windowed, whole = (variant(read_window_chars=w, early_stop=False, read_k=1).ask(question, use_cache=False)
-                       for w in (120, 0))
+    windowed, whole = (variant(read_window=on, read_window_chars=120, early_stop=False, read_k=1)
+                       .ask(question, use_cache=False) for on in (True, False))
     answer = windowed.answers[0]
     assert answer.text == "2.89億美元" and answer.passage.text[answer.start : answer.end] == answer.text
     assert windowed.tokens_read < whole.tokens_read
@@ -134,7 +134,7 @@ def test_an_english_question_reads_better_with_the_passages_words(variant):
 def test_an_unsure_window_falls_back_to_the_whole_passage(variant):
     question = "兩個人道主義集合基金為阿富汗撥了多少款?"
     common = {"early_stop": False, "read_k": 1}
-    whole = variant(read_window_chars=0, **common).ask(question, use_cache=False)
+    whole = variant(read_window=False, **common).ask(question, use_cache=False)
     unsure = variant(read_window_chars=120, read_window_confidence=1.0, **common).ask(question, use_cache=False)
     sure = variant(read_window_chars=120, read_window_confidence=0.0, **common).ask(question, use_cache=False)
     assert unsure.answers[0] == whole.answers[0]  # the window, then the whole passage, was read

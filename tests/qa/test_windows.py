@@ -7,7 +7,7 @@ import pytest
 
 from embeddings.e5_package import ensure_packaged_model
 from qa.corpus import BUNDLED_CORPUS, load_corpus
-from qa.windows import MAX_QUESTION_TOKENS, make_windows
+from qa.windows import MAX_QUESTION_TOKENS, make_windows, one_window_span
 
 pytestmark = pytest.mark.slow  # builds the packaged model folder on a fresh machine
 
@@ -43,3 +43,15 @@ def test_a_long_question_is_cut_not_fatal(hf_tokenizer):
     assert windows.input_ids.shape[0] == 1 and windows.input_ids.shape[1] <= 256
     assert (windows.offsets[0, :, 0] >= 0).sum() > 0  # the passage is still read
     assert windows.input_ids.shape[1] <= MAX_QUESTION_TOKENS + 4 + 20
+
+
+@pytest.mark.parametrize("question", ["聯合國提供了多少糧食援助?", "How much food aid did the Organization deliver in 2022?"])
+def test_a_one_window_cut_is_read_in_one_pass_around_its_centre(hf_tokenizer, question):
+    text = "".join(p.text for p in load_corpus(BUNDLED_CORPUS)[110:116])  # ~1,500 characters: several windows
+    assert make_windows(hf_tokenizer, question, [text], 256, 128).input_ids.shape[0] > 2
+    for centre in (0, len(text) // 2, len(text) - 1):
+        start, end = one_window_span(hf_tokenizer, question, text, centre, 256)
+        assert start <= centre < end and end - start > 200  # most of a window's ~230 tokens, not a sliver
+        assert make_windows(hf_tokenizer, question, [text[start:end]], 256, 128).input_ids.shape[0] == 1
+    short = load_corpus(BUNDLED_CORPUS)[5].text
+    assert one_window_span(hf_tokenizer, question, short, 10, 256) == (0, len(short))
