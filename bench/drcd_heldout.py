@@ -21,17 +21,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--drcd", type=Path, default=SHARED / "mrc" / "DRCD_dev.json")
     args = parser.parse_args(argv)
-    data = json.loads(args.drcd.read_text(encoding="utf-8"))
+    for path, articles, questions in write_held_out(args.drcd, args.out_dir):
+        print(f"{path}: {articles} articles, {questions} questions")
+    return 0
+
+
+def write_held_out(drcd: Path, out_dir: Path) -> list[tuple[Path, int, int]]:
+    """Write the held-out articles and their halves; (path, articles, questions) of each file, all first."""
+    data = json.loads(drcd.read_text(encoding="utf-8"))
     cfg = TrainConfig()
     held = held_out_titles({a["title"] for a in data["data"]}, cfg.val_fraction, cfg.seed)
     articles = [a for a in data["data"] if a["title"] in held]
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
     for name, part in (("", articles), ("-A", articles[0::2]), ("-B", articles[1::2])):
-        path = args.out_dir / f"drcd-heldout{name}.json"
+        path = out_dir / f"drcd-heldout{name}.json"
         path.write_text(json.dumps({**data, "data": part}, ensure_ascii=False), encoding="utf-8")
-        questions = sum(len(p["qas"]) for a in part for p in a["paragraphs"])
-        print(f"{path}: {len(part)} articles, {questions} questions")
-    return 0
+        written.append((path, len(part), sum(len(p["qas"]) for a in part for p in a["paragraphs"])))
+    return written
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Figures (all on this machine, one question at a time, after warm-up):
   F1/EM, no-answer handling, citation accuracy, /v1/ask latency through the HTTP app;
 - per runtime (torch, ONNX fp32/int8, 1 or 2 threads) as a real server: accuracy, latency per stage,
   tokens read, RSS and 20 concurrent clients (bench/speed.py);
-- DRCD dev as a 1,000-paragraph corpus: retrieval Recall@k;
+- DRCD dev as a 1,000-paragraph corpus: retrieval Recall@k over all its questions, and answers end to
+  end (F1, citation, latency) for the reader's held-out articles (bench/drcd_heldout.py);
 - the reader on its DRCD validation split with the gold paragraph given: EM/F1.
 The shared data sets live in ../shared (a developer checkout has it; users don't need it).
 """
@@ -73,6 +74,17 @@ def bench_reader_validation(settings, out: dict) -> None:
     }
 
 
+def bench_drcd_answers(drcd, drcd_path: Path) -> dict:
+    """End to end over DRCD dev as the corpus, on the questions of the articles the reader never trained on."""
+    from bench.drcd_heldout import write_held_out
+    from qa.eval import evaluate, load_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        held_out = load_dataset(write_held_out(drcd_path, Path(tmp))[0][0])
+    m = evaluate(drcd, held_out)["metrics"]
+    return {k: m[k] for k in ("f1", "em", "citation_accuracy", "latency_ms")} | {"n": len(held_out)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=Path, default=ROOT / "data" / "eval" / "un-report-dev.jsonl")
@@ -131,10 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     if "drcd" not in args.skip:
         print("DRCD dev as a 1,000-paragraph corpus (the index is cached in var/bench) …", file=sys.stderr)
         drcd = squad_pipeline(
-            args.drcd, settings, index_dir=ROOT / "var" / "bench" / "drcd-index", with_reader=False, progress=True
+            args.drcd, settings, index_dir=ROOT / "var" / "bench" / "drcd-index", progress=True
         )
         r = evaluate(drcd, load_dataset(args.drcd), retrieval_only=True)
         out["drcd_retrieval"] = {**r["metrics"]["retrieval"], "latency_ms": r["metrics"]["latency_ms"]}
+        print("DRCD answers for the reader's held-out articles …", file=sys.stderr)
+        out["drcd_answers"] = bench_drcd_answers(drcd, args.drcd)
     if "reader" not in args.skip:
         print("reader on the DRCD validation split …", file=sys.stderr)
         bench_reader_validation(settings, out)
@@ -179,6 +193,12 @@ def print_summary(out: dict) -> None:
         print(
             f"DRCD retrieval (n={d['n']}): R@1 {d['recall@1']:.3f}  R@5 {d['recall@5']:.3f}  R@10 {d['recall@10']:.3f}"
             f"  MRR@10 {d['mrr@10']:.3f}"
+        )
+    if "drcd_answers" in out:
+        a = out["drcd_answers"]
+        print(
+            f"DRCD answers, held-out articles (n={a['n']}): F1 {a['f1']:.1f}  EM {a['em']:.1f}  citation "
+            f"{a['citation_accuracy']:.1f}%  ask p50/p95 {a['latency_ms']['p50']:.0f}/{a['latency_ms']['p95']:.0f} ms"
         )
     if "reader_drcd_validation" in out:
         v = out["reader_drcd_validation"]
