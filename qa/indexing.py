@@ -30,7 +30,9 @@ def embed_corpus(settings: Settings, corpus: Path, embedder: Embedder | None = N
                  ) -> tuple[list[Passage], list[int], np.ndarray, dict]:
     """Parse `corpus` and embed its passages and sentences: (passages, sentence owners, vectors, manifest)."""
     # nothing is served while indexing: use every core (QA_INDEX_THREADS) unless given a loaded embedder
-    embedder = embedder or Embedder.from_settings(settings.model_copy(update={"threads": settings.index_threads}))
+    precision = settings.index_precision or settings.encoder_precision
+    embedder = embedder or Embedder.from_settings(settings.model_copy(update={
+        "threads": settings.index_threads, "encoder_precision": precision}))
     passages = load_corpus(corpus)
     # sentence vectors let one sentence of a long, many-topic paragraph match a specific question
     owners, sentences = [], []

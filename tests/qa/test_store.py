@@ -60,6 +60,21 @@ def test_build_load_and_search(doc_settings, embedder, kind):
     assert hit.passage.id == "budget" and hit.dense_rank and hit.sparse_rank == 1
 
 
+def test_int8_passage_vectors_are_searched_with_fp32_queries(doc_settings, embedder, tmp_path):
+    int8 = doc_settings.model_copy(update={"index_dir": tmp_path / "ix8", "index_precision": "int8"})
+    build_index(doc_settings)
+    build_index(int8)  # no embedder given: the index builds its own, at the index precision
+    fp32_index, int8_index = open_index(doc_settings), open_index(int8)
+    query = embedder.encode_queries(["大桥什么时候开工?"])[0]  # the serving (fp32) query encoder
+    ids = [d["id"] for d in DOC]
+    exact, quantized = fp32_index.unit_scores(query, ids), int8_index.unit_scores(query, ids)
+    assert all(abs(exact[i] - quantized[i]).max() < 0.05 for i in ids)  # close to fp32's vectors
+    assert any(abs(exact[i] - quantized[i]).max() > 1e-4 for i in ids)  # yet from the int8 encoder
+    for question in ("大桥什么时候开工?", "How many students did the new school admit?", "預算用於教育"):
+        assert (HybridRetriever(int8_index, embedder).search(question, 1)[0].passage.id
+                == HybridRetriever(fp32_index, embedder).search(question, 1)[0].passage.id)
+
+
 def test_changed_corpus_makes_index_stale(doc_settings, corpus, embedder):
     build_index(doc_settings, embedder)
     assert index_problem(doc_settings) is None
