@@ -45,7 +45,7 @@ def test_a_long_question_is_cut_not_fatal(hf_tokenizer):
     assert windows.input_ids.shape[1] <= MAX_QUESTION_TOKENS + 4 + 20
 
 
-@pytest.mark.parametrize("question", ["聯合國提供了多少糧食援助?", "How much food aid did the Organization deliver in 2022?"])
+@pytest.mark.parametrize("question", ["聯合國提供了多少糧食援助?", "How much food aid was delivered in 2022?"])
 def test_a_one_window_cut_is_read_in_one_pass_around_its_centre(hf_tokenizer, question):
     text = "".join(p.text for p in load_corpus(BUNDLED_CORPUS)[110:116])  # ~1,500 characters: several windows
     assert make_windows(hf_tokenizer, question, [text], 256, 128).input_ids.shape[0] > 2
