@@ -107,11 +107,11 @@ class Pipeline:
         for asked, batch in self._batches(question, hits):
             if s.early_stop and best >= shares[batch[0]]:
                 break
-            spans, offsets, cost = self._read_batch(question, asked, [hits[i] for i in batch])
+            spans, cost = self._read_batch(question, asked, [hits[i] for i in batch])
             tokens += cost
             for span in spans:
-                i, offset = batch[span.text_index], offsets[span.text_index]
-                answer = _make_answer(hits[i], span.start + offset, span.end + offset, span.score)
+                i = batch[span.text_index]
+                answer = _make_answer(hits[i], span.start, span.end, span.score)
                 rank = span.score * shares[i]
                 best = max(best, rank)
                 key = normalize_answer(answer.text)
@@ -123,32 +123,26 @@ class Pipeline:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
 
-    def _read_batch(self, question: str, asked: str, hits: list[Hit]) -> tuple[list[Span], list[int], int]:
-        """(spans, each text's offset in its passage, tokens read): the reading windows first, and the
-        whole passages when no span in a cut window is `read_window_confidence` likely."""
-        texts = [self._reading_window(hit, question) for hit in hits]
-        spans, cost = self.reader.read_with_cost(asked, [text for text, _ in texts])
-        cut = any(len(text) < len(hit.passage.text) for (text, _), hit in zip(texts, hits))
-        if cut and max((span.score for span in spans), default=0.0) < self.settings.read_window_confidence:
-            spans, more = self.reader.read_with_cost(asked, [hit.passage.text for hit in hits])
-            return spans, [0] * len(hits), cost + more
-        return spans, [offset for _, offset in texts], cost
+    def _read_batch(self, question: str, asked: str, hits: list[Hit]) -> tuple[list[Span], int]:
+        """(spans, tokens read): of a passage longer than one reader window, the window nearest its sentence
+        closest to the question first, and its other windows only when no span there is
+        `read_window_confidence` likely (so reading all of it costs no more than reading it whole)."""
+        texts = [hit.passage.text for hit in hits]
+        windows = self.reader.windows(asked, texts)
+        windowed = [self._windowed(hit, question) for hit in hits]
+        first = [row for row, t in enumerate(windows.text_index) if not windowed[t]]
+        first += [windows.nearest(t, sum(hits[t].focus) // 2) for t in range(len(hits)) if windowed[t]]
+        rest = sorted(set(range(len(windows.text_index))) - set(first))
+        spans, cost = self.reader.read_windows(windows, sorted(first), texts)
+        if rest and max((span.score for span in spans), default=0.0) < self.settings.read_window_confidence:
+            more, extra = self.reader.read_windows(windows, rest, texts)
+            return spans + more, cost + extra
+        return spans, cost
 
-    def _reading_window(self, hit: Hit, question: str) -> tuple[str, int]:
-        """(text to read, its offset in the passage): the passage, or for one longer than one reader window
-        (or `read_window_chars`) the cut around its sentence closest to the question that the reader reads
-        in one pass (a 320-character cut spilled into a second window for 6 DRCD passages in 10: twice the
-        cost). A question with no Chinese reads whole passages: its span probabilities are tiny (its
-        threshold is 3e-9), so the window would almost always be read again whole."""
-        text, width = hit.passage.text, self.settings.read_window_chars
-        if not self.settings.read_window or hit.focus is None or not has_cjk(question):
-            return text, 0
-        centre = sum(hit.focus) // 2
-        start, end = self.reader.one_window(question, text, centre)
-        if width and end - start > width:
-            start = max(start, min(centre - width // 2, end - width))
-            end = start + width
-        return text[start:end], start
+    def _windowed(self, hit: Hit, question: str) -> bool:
+        """Read one window first? Not for a question with no Chinese: its span probabilities are tiny (its
+        threshold is 3e-9), so the rest would almost always be read too."""
+        return self.settings.read_window and hit.focus is not None and has_cjk(question)
 
     def _batches(self, question: str, hits: list[Hit]) -> list[tuple[str, list[int]]]:
         """Reading order, as (question as read, hit indices): one passage at a time with early stopping,

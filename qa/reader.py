@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.windows import Windows, make_windows, one_window_span
+from qa.windows import Windows, make_windows
 
 log = logging.getLogger(__name__)
 
@@ -206,26 +206,29 @@ class Reader:
         """Best span per window over all texts, in one batched forward pass."""
         return self.read_with_cost(question, texts)[0]
 
-    def one_window(self, question: str, text: str, centre: int) -> tuple[int, int]:
-        """The character span of `text` around `centre` that this reader reads in one forward pass."""
+    def windows(self, question: str, texts: list[str]) -> Windows:
+        """The windows reading these texts beside the question takes (the unit of reading cost)."""
         self.load()
-        return one_window_span(self.tokenizer, question, text, centre, self.settings.max_length)
+        return make_windows(self.tokenizer, question, texts, self.settings.max_length, self.settings.stride)
 
     def read_with_cost(self, question: str, texts: list[str]) -> tuple[list[Span], int]:
         """`read`, and the number of tokens the model ran over."""
-        self.load()
         if not texts:
             return [], 0
-        s = self.settings
-        windows = make_windows(self.tokenizer, question, texts, s.max_length, s.stride)
-        start_logits, end_logits = self.logits(windows)
-        spans = decode_spans(start_logits, end_logits, windows, s.max_answer_chars)
+        windows = self.windows(question, texts)
+        return self.read_windows(windows, list(range(len(windows.input_ids))), texts)
+
+    def read_windows(self, windows: Windows, rows: list[int], texts: list[str]) -> tuple[list[Span], int]:
+        """The best span of each of these windows (offsets into `texts`), and the tokens read."""
+        self.load()
+        chosen = windows.subset(rows)
+        start_logits, end_logits = self.logits(chosen)
         trimmed = []
-        for span in spans:
+        for span in decode_spans(start_logits, end_logits, chosen, self.settings.max_answer_chars):
             start, end = trim_span(texts[span.text_index], span.start, span.end)
             if end > start:
                 trimmed.append(Span(span.text_index, start, end, span.score))
-        return trimmed, windows.tokens
+        return trimmed, chosen.tokens
 
 
 def build_qa_model(encoder_dir: Path, vocab_size: int | None = None):

@@ -15,7 +15,6 @@ import numpy as np
 
 BOS, EOS, PAD = 0, 2, 1  # XLM-R's <s>, </s>, <pad>
 MAX_QUESTION_TOKENS = 64  # longer questions keep their first 64 tokens: the passage side is what is read
-CUT_MARGIN = 4  # tokens spare in a one-window cut: its edges may tokenize differently once cut
 
 
 @dataclass
@@ -32,6 +31,20 @@ class Windows:
         """Tokens the model reads (padding included): the cost of reading these windows."""
         return int(self.input_ids.size)
 
+    def subset(self, rows: list[int]) -> Windows:
+        """These windows only, padded to the longest of them."""
+        width = int(self.attention_mask[rows].sum(axis=1).max())
+        return Windows(self.input_ids[rows, :width], self.attention_mask[rows, :width], self.offsets[rows, :width],
+                       self.text_index[rows])
+
+    def nearest(self, text_index: int, char: int) -> int:
+        """The window of text `text_index` whose middle is nearest character `char` of it."""
+        def distance(row: int) -> float:
+            offsets = self.offsets[row][self.offsets[row, :, 0] >= 0]
+            return abs((offsets[0, 0] + offsets[-1, 1]) / 2 - char)
+
+        return min(np.flatnonzero(self.text_index == text_index), key=distance)
+
 
 def _backend(tokenizer):
     """A stateless `tokenizers.Tokenizer`: itself, or a transformers fast tokenizer's backend with the
@@ -45,22 +58,6 @@ def _backend(tokenizer):
 
 def _head(tok, question: str, max_question_tokens: int) -> list[int]:
     return [BOS, *tok.encode(question, add_special_tokens=False).ids[:max_question_tokens], EOS, EOS]
-
-
-def one_window_span(
-    tokenizer, question: str, text: str, centre: int, max_length: int,
-    max_question_tokens: int = MAX_QUESTION_TOKENS,
-) -> tuple[int, int]:
-    """The character span of `text` around character `centre` that fills one window beside this
-    question: a cut read in one forward pass (a wider cut spills into a second, overlapping window)."""
-    tok = _backend(tokenizer)
-    budget = max_length - len(_head(tok, question, max_question_tokens)) - 1 - CUT_MARGIN
-    offsets = tok.encode(text, add_special_tokens=False).offsets
-    if len(offsets) <= budget:
-        return 0, len(text)
-    at = next((i for i, (_, end) in enumerate(offsets) if end > centre), len(offsets) - 1)
-    first = max(0, min(at - budget // 2, len(offsets) - budget))
-    return offsets[first][0], offsets[first + budget - 1][1]
 
 
 def make_windows(

@@ -7,7 +7,7 @@ import pytest
 
 from embeddings.e5_package import ensure_packaged_model
 from qa.corpus import BUNDLED_CORPUS, load_corpus
-from qa.windows import MAX_QUESTION_TOKENS, make_windows, one_window_span
+from qa.windows import MAX_QUESTION_TOKENS, make_windows
 
 pytestmark = pytest.mark.slow  # builds the packaged model folder on a fresh machine
 
@@ -45,13 +45,18 @@ def test_a_long_question_is_cut_not_fatal(hf_tokenizer):
     assert windows.input_ids.shape[1] <= MAX_QUESTION_TOKENS + 4 + 20
 
 
-@pytest.mark.parametrize("question", ["聯合國提供了多少糧食援助?", "How much food aid was delivered in 2022?"])
-def test_a_one_window_cut_is_read_in_one_pass_around_its_centre(hf_tokenizer, question):
-    text = "".join(p.text for p in load_corpus(BUNDLED_CORPUS)[110:116])  # ~1,500 characters: several windows
-    assert make_windows(hf_tokenizer, question, [text], 256, 128).input_ids.shape[0] > 2
-    for centre in (0, len(text) // 2, len(text) - 1):
-        start, end = one_window_span(hf_tokenizer, question, text, centre, 256)
-        assert start <= centre < end and end - start > 200  # most of a window's ~230 tokens, not a sliver
-        assert make_windows(hf_tokenizer, question, [text[start:end]], 256, 128).input_ids.shape[0] == 1
-    short = load_corpus(BUNDLED_CORPUS)[5].text
-    assert one_window_span(hf_tokenizer, question, short, 10, 256) == (0, len(short))
+def test_the_window_nearest_a_character_covers_it_and_a_subset_is_repadded(hf_tokenizer):
+    passages = load_corpus(BUNDLED_CORPUS)
+    long = "".join(p.text for p in passages[110:116])  # ~1,500 characters: several windows
+    windows = make_windows(hf_tokenizer, "聯合國提供了多少糧食援助?", [passages[5].text, long], 256, 128)
+    rows = np.flatnonzero(windows.text_index == 1)
+    assert len(rows) > 2 and windows.nearest(0, 10) == 0
+    for char in (0, len(long) // 3, len(long) // 2, len(long) - 1):
+        row = windows.nearest(1, char)
+        covered = windows.offsets[row][windows.offsets[row, :, 0] >= 0]
+        assert covered[0, 0] <= char < covered[-1, 1]
+        assert windows.text_index[row] == 1
+    subset = windows.subset([0, int(rows[-1])])
+    assert subset.text_index.tolist() == [0, 1]
+    assert subset.input_ids.shape[1] == subset.attention_mask.sum(axis=1).max() < windows.input_ids.shape[1]
+
