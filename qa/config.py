@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     candidates: int = Field(100, ge=1, description="candidates each retriever contributes before fusion")
     read_k: int = Field(3, ge=1, le=50, description="top passages the reader reads (of the top_k retrieved)")
     # held-out DRCD (bench.drcd_heldout), nothing tuned on half B: whole passages F1 82.0 p50 448 ms; the window
-    # nearest the best sentence, the rest when unsure: F1 F1B p50 P50B ms (README)
+    # nearest the best sentence, the rest when unsure: F1 81.7, p50 160 ms (README)
     read_window: bool = Field(True, description="read a passage longer than one reader window (~290 Chinese "
                               "characters) at its window nearest the sentence closest to the question first")
     read_window_confidence: float = Field(0.5, ge=0.0, le=1.0, description="read the passage's other windows when "
