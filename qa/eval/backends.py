@@ -256,9 +256,9 @@ def squad_pipeline(path: Path, settings: Settings | None = None, index_dir: Path
             log.info("indexing the paragraphs of %s in a temporary folder (--index-dir keeps the index)", path.name)
         elif not index_exists(target):
             log.info("indexing the paragraphs of %s into %s", path.name, target)
-        pipeline = Pipeline(s)  # its embedder builds the index too: the model is loaded once
-        try:
-            state = ensure_index(s, progress=progress, rebuild_stale=True, embedder=pipeline.embedder)
+        pipeline = Pipeline(s)
+        try:  # built with its own embedder on every core (QA_INDEX_THREADS); the serving one has one thread
+            state = ensure_index(s, progress=progress, rebuild_stale=True)
         except IndexUnusableError as exc:
             raise EvalError(str(exc)) from exc
         if state == "ready":
