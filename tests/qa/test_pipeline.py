@@ -78,6 +78,14 @@ def test_trim_span_drops_dangling_punctuation():
     assert text.__getitem__(slice(*trim_span(text, 6, 13))) == "300億美元"
 
 
+def test_trim_span_drops_the_particle_de_at_either_edge():
+    text = "經過近20年的談判,維和特派團的三方論壇每月舉行。"
+    assert text.__getitem__(slice(*trim_span(text, 3, 7))) == "20年"  # from "20年的"
+    assert text.__getitem__(slice(*trim_span(text, 15, 20))) == "三方論壇"  # from "的三方論壇"
+    assert text.__getitem__(slice(*trim_span(text, 12, 20))) == "特派團的三方論壇"  # inside a span it stays
+    assert trim_span(text, 15, 16)[1] <= trim_span(text, 15, 16)[0]  # the particle alone: nothing left
+
+
 QUESTIONS = ["2022年全球人口突破了哪個里程碑數字?", "巴基斯坦的暴雨洪灾波及了多少人?",
              "Where did the UN work to reduce divisive ethnic rhetoric through human rights education?",
              "聯合國在內部靠哪兩項戰略推動員工隊伍的平等與多元?"]
