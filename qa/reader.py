@@ -24,6 +24,7 @@ WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 READER_WEIGHTS = "reader-*.safetensors"  # fp16 shards written by qa.train.export.export_reader
 READER_CONFIG = "reader.json"
 PARTICLE = "的"  # trimmed from span edges (trim_span)
+QUOTE_REACH = 12  # characters a span may grow to take in the partner of a quote mark inside it
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,21 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and (text[end - 1].isspace() or text[end - 1] == PARTICLE
                            or (_is_punct(text[end - 1]) and text[end - 1] not in closers)):
         end -= 1
-    # keep quote/bracket pairs whole: an opener without its closer (or vice versa) is trimmed
+    # keep quote/bracket pairs whole: an unmatched one at an edge is trimmed ("300億美元」" -> "300億美元"),
+    # one inside reaches for its partner nearby ("從重「量」轉向重「質" -> "從重「量」轉向重「質」")
     for o, c in zip(openers, closers):
         span = text[start:end]
-        if span.startswith(o) and c not in span:
-            start += 1
+        if span.count(o) > span.count(c):
+            if span.startswith(o) and c not in span:
+                start += 1
+            elif (partner := text.find(c, end, end + QUOTE_REACH)) >= 0 and o not in text[end:partner]:
+                end = partner + 1
         span = text[start:end]
-        if span.endswith(c) and o not in span:
-            end -= 1
+        if span.count(c) > span.count(o):
+            if span.endswith(c) and o not in span:
+                end -= 1
+            elif (partner := text.rfind(o, max(0, start - QUOTE_REACH), start)) >= 0 and c not in text[partner:start]:
+                start = partner
     return start, end
 
 

@@ -78,6 +78,13 @@ def test_trim_span_drops_dangling_punctuation():
     assert text.__getitem__(slice(*trim_span(text, 6, 13))) == "300億美元"
 
 
+def test_a_quote_mark_inside_a_span_takes_in_its_partner():
+    text = "工作重心從重「量」轉向重「質」,並採用「計裏劃方」法。"
+    grown = text.__getitem__(slice(*trim_span(text, 4, 14)))  # "從重「量」轉向重「質"
+    assert grown == "從重「量」轉向重「質」"
+    assert text.__getitem__(slice(*trim_span(text, 20, 26))) == "「計裏劃方」法"  # from "計裏劃方」法"
+
+
 def test_trim_span_drops_the_particle_de_at_either_edge():
     text = "經過近20年的談判,維和特派團的三方論壇每月舉行。"
     assert text.__getitem__(slice(*trim_span(text, 3, 7))) == "20年"  # from "20年的"
