@@ -56,17 +56,14 @@ def _backend(tokenizer):
     return tok
 
 
-def _head(tok, question: str, max_question_tokens: int) -> list[int]:
-    return [BOS, *tok.encode(question, add_special_tokens=False).ids[:max_question_tokens], EOS, EOS]
-
-
 def make_windows(
     tokenizer, question: str, texts: list[str], max_length: int, stride: int,
     max_question_tokens: int = MAX_QUESTION_TOKENS,
 ) -> Windows:
     """Question + each text, split into overlapping windows of at most `max_length` tokens."""
     tok = _backend(tokenizer)
-    head = _head(tok, question, max_question_tokens)
+    q_ids = tok.encode(question, add_special_tokens=False).ids[:max_question_tokens]
+    head = [BOS, *q_ids, EOS, EOS]
     budget = max_length - len(head) - 1
     rows: list[tuple[list[int], list[tuple[int, int]], int]] = []
     for index, encoding in enumerate(tok.encode_batch(texts, add_special_tokens=False)):
