@@ -43,7 +43,7 @@ class Windows:
             offsets = self.offsets[row][self.offsets[row, :, 0] >= 0]
             return abs((offsets[0, 0] + offsets[-1, 1]) / 2 - char)
 
-        return min(np.flatnonzero(self.text_index == text_index), key=distance)
+        return int(min(np.flatnonzero(self.text_index == text_index), key=distance))
 
 
 def _backend(tokenizer):
