@@ -24,6 +24,8 @@ WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 READER_WEIGHTS = "reader-*.safetensors"  # fp16 shards written by qa.train.export.export_reader
 READER_CONFIG = "reader.json"
 PARTICLE = "的"  # trimmed from span edges (trim_span)
+NUMERALS = "0123456789０１２３４５６７８９一二三四五六七八九十百千萬万億亿兩两零"
+UNITS = "人年月日天歲岁元個个名次倍%％噸吨台件座所家種种屆届位項项輛辆艘架條条場场"  # one-character units
 QUOTE_REACH = 12  # characters a span may grow to take in the partner of a quote mark inside it
 
 
@@ -88,6 +90,10 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and (text[end - 1].isspace() or text[end - 1] == PARTICLE
                            or (_is_punct(text[end - 1]) and text[end - 1] not in closers)):
         end -= 1
+    # a number keeps its unit: of 17,502 DRCD/CMRC gold answers, 1,996 end in a numeral and its unit,
+    # 107 stop before one
+    if start < end < len(text) and text[end] in UNITS and text[end - 1] in NUMERALS:
+        end += 1
     # keep quote/bracket pairs whole: an unmatched one at an edge is trimmed ("300億美元」" -> "300億美元"),
     # one inside reaches for its partner nearby ("從重「量」轉向重「質" -> "從重「量」轉向重「質」")
     for o, c in zip(openers, closers):

@@ -85,6 +85,13 @@ def test_a_quote_mark_inside_a_span_takes_in_its_partner():
     assert text.__getitem__(slice(*trim_span(text, 20, 26))) == "「計裏劃方」法"  # from "計裏劃方」法"
 
 
+def test_a_number_keeps_its_unit():
+    text = "全球有超過53億人接入互聯網,其中4億多新用戶。"
+    assert text.__getitem__(slice(*trim_span(text, 5, 8))) == "53億人"  # from "53億"
+    assert text.__getitem__(slice(*trim_span(text, 3, 9))) == "超過53億人"  # already whole
+    assert text.__getitem__(slice(*trim_span(text, 17, 20))) == "4億多"  # "多" is not a numeral: left as is
+
+
 def test_trim_span_drops_the_particle_de_at_either_edge():
     text = "經過近20年的談判,維和特派團的三方論壇每月舉行。"
     assert text.__getitem__(slice(*trim_span(text, 3, 7))) == "20年"  # from "20年的"
