@@ -222,19 +222,15 @@ class Reader:
 
     def read(self, question: str, texts: list[str]) -> list[Span]:
         """Best span per window over all texts, in one batched forward pass."""
-        return self.read_with_cost(question, texts)[0]
+        if not texts:
+            return []
+        windows = self.windows(question, texts)
+        return self.read_windows(windows, list(range(len(windows.input_ids))), texts)[0]
 
     def windows(self, question: str, texts: list[str]) -> Windows:
         """The windows reading these texts beside the question takes (the unit of reading cost)."""
         self.load()
         return make_windows(self.tokenizer, question, texts, self.settings.max_length, self.settings.stride)
-
-    def read_with_cost(self, question: str, texts: list[str]) -> tuple[list[Span], int]:
-        """`read`, and the number of tokens the model ran over."""
-        if not texts:
-            return [], 0
-        windows = self.windows(question, texts)
-        return self.read_windows(windows, list(range(len(windows.input_ids))), texts)
 
     def read_windows(self, windows: Windows, rows: list[int], texts: list[str]) -> tuple[list[Span], int]:
         """The best span of each of these windows (offsets into `texts`), and the tokens read."""
