@@ -1,7 +1,8 @@
 """The reader's held-out DRCD articles as SQuAD files, to ask over DRCD dev as a whole corpus.
 
 `python -m bench.drcd_heldout OUT_DIR` writes drcd-heldout.json (all 38 articles, 453 questions) and
-its halves drcd-heldout-A.json / -B.json (every other article): tune a setting on A, report on B:
+its halves drcd-heldout-A.json / -B.json (every other article): tune a setting on A, report on B.
+drcd-heldout-B-en.json asks half B's questions in English (hand-translated: data/eval/drcd-heldout-B-en.jsonl):
 
     qa eval OUT_DIR/drcd-heldout-B.json --corpus ../shared/data/mrc/DRCD_dev.json --index-dir var/drcd-index
 """
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from bench.run import SHARED
 from qa.train.data import TrainConfig, held_out_titles
+
+ENGLISH_B = Path(__file__).resolve().parent.parent / "data" / "eval" / "drcd-heldout-B-en.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +41,22 @@ def write_held_out(drcd: Path, out_dir: Path) -> list[tuple[Path, int, int]]:
         path = out_dir / f"drcd-heldout{name}.json"
         path.write_text(json.dumps({**data, "data": part}, ensure_ascii=False), encoding="utf-8")
         written.append((path, len(part), sum(len(p["qas"]) for a in part for p in a["paragraphs"])))
+    rows = map(json.loads, ENGLISH_B.read_text(encoding="utf-8").splitlines())
+    english = {row["id"]: row["question"] for row in rows}
+    part = [in_english(a, english) for a in articles[1::2]]
+    path = out_dir / "drcd-heldout-B-en.json"
+    path.write_text(json.dumps({**data, "data": part}, ensure_ascii=False), encoding="utf-8")
+    written.append((path, len(part), sum(len(p["qas"]) for a in part for p in a["paragraphs"])))
     return written
+
+
+def in_english(article: dict, english: dict[str, str]) -> dict:
+    """The article with each question that has a translation asked in English (the others left out)."""
+    paragraphs = [
+        {**p, "qas": [{**qa, "question": english[qa["id"]]} for qa in p["qas"] if qa["id"] in english]}
+        for p in article["paragraphs"]
+    ]
+    return {**article, "paragraphs": paragraphs}
 
 
 if __name__ == "__main__":

