@@ -48,8 +48,11 @@ def bench_index_build(settings, out: dict) -> None:
 
 
 def bench_reader_validation(settings, out: dict) -> None:
+    """The reader alone with the gold paragraph: its DRCD validation split, and half B of it asked in English
+    (bridged to the paragraph as the pipeline bridges an English question)."""
+    from bench.drcd_heldout import ENGLISH_B
     from embeddings.e5_package import ensure_packaged_model
-    from qa.eval.metrics import exact_match, f1_score
+    from qa.bridge import bridged
     from qa.reader import Reader
     from qa.train.data import TrainConfig, split_questions
 
@@ -58,36 +61,60 @@ def bench_reader_validation(settings, out: dict) -> None:
     cfg = TrainConfig()
     _, val = split_questions(files, cfg.val_fraction, cfg.seed)
     reader = Reader.from_settings(settings, ensure_packaged_model(settings.model_cache_dir)).load()
+    out["reader_drcd_validation"] = gold_paragraph_scores(reader, [(q, q.question) for q in val])
+    english = {row["id"]: row["question"] for row in map(json.loads, ENGLISH_B.read_text("utf-8").splitlines())}
+    asked = [(q, bridged(english[q.id], q.paragraph.context)) for q in val if q.id in english]
+    out["reader_drcd_validation_en"] = gold_paragraph_scores(reader, asked)
+
+
+def gold_paragraph_scores(reader, asked: list) -> dict:
+    """EM/F1 of the reader's best span for each (question, text asked) with the question's own paragraph."""
+    from qa.eval.metrics import exact_match, f1_score
+
     em = f1 = 0.0
-    for q in val:
-        spans = reader.read(q.question, [q.paragraph.context])
+    for q, text in asked:
+        spans = reader.read(text, [q.paragraph.context])
         pred = ""
         if spans:
             best = max(spans, key=lambda s: s.score)
             pred = q.paragraph.context[best.start : best.end]
         em += exact_match(pred, q.answers)
         f1 += f1_score(pred, q.answers)
-    out["reader_drcd_validation"] = {
-        "questions": len(val),
-        "em": round(100 * em / len(val), 2),
-        "f1": round(100 * f1 / len(val), 2),
-    }
+    n = max(1, len(asked))
+    return {"questions": len(asked), "em": round(100 * em / n, 2), "f1": round(100 * f1 / n, 2)}
 
 
 def bench_drcd_answers(drcd, drcd_path: Path) -> dict:
-    """End to end over DRCD dev as the corpus, on the questions of the articles the reader never trained on."""
+    """End to end over DRCD dev as the corpus, on the questions of the articles the reader never trained on,
+    in Chinese (all of them) and in English (half B, hand-translated)."""
     from bench.drcd_heldout import write_held_out
     from qa.eval import evaluate, load_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
-        held_out = load_dataset(write_held_out(drcd_path, Path(tmp))[0][0])
-    m = evaluate(drcd, held_out)["metrics"]
-    return {k: m[k] for k in ("f1", "em", "citation_accuracy", "latency_ms")} | {"n": len(held_out)}
+        files = {path.name: load_dataset(path) for path, _, _ in write_held_out(drcd_path, Path(tmp))}
+    scores = {}
+    for name, key in (("drcd-heldout.json", "drcd_answers"), ("drcd-heldout-B-en.json", "drcd_answers_en")):
+        m = evaluate(drcd, files[name])["metrics"]
+        scores[key] = {k: m[k] for k in ("f1", "em", "citation_accuracy", "latency_ms")} | {"n": len(files[name])}
+    return scores
+
+
+def bench_dev2(pipeline, path: Path) -> dict:
+    """The 180-question tuning set (60 English, 40 Simplified, 20 Traditional answerable; 60 unanswerable)."""
+    from qa.eval import evaluate, load_dataset
+
+    result = evaluate(pipeline, load_dataset(path))
+    m = result["metrics"]
+    keys = ("f1", "em", "has_ans", "no_ans", "no_answer_accuracy", "answerable_withheld", "citation_accuracy")
+    return {k: m[k] for k in keys} | {
+        "f1_by_script": {script: round(row["f1"], 1) for script, row in result["by_script"].items()}
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=Path, default=ROOT / "data" / "eval" / "un-report-dev.jsonl")
+    parser.add_argument("--dev2", type=Path, default=ROOT / "data" / "eval" / "un-report-dev2.jsonl")
     parser.add_argument("--drcd", type=Path, default=SHARED / "mrc" / "DRCD_dev.json")
     parser.add_argument("--skip", nargs="*", default=[], choices=["build", "speed", "drcd", "reader"],
                         help="parts to skip")
@@ -136,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     }
     out["dev"]["by_script"] = result["by_script"]
+    if args.dev2.is_file():
+        print("evaluating the second dev set (tuning set of reader v4) …", file=sys.stderr)
+        out["dev2"] = bench_dev2(pipeline, args.dev2)
     if "speed" not in args.skip:
         from bench.speed import bench_speed
 
@@ -148,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         r = evaluate(drcd, load_dataset(args.drcd), retrieval_only=True)
         out["drcd_retrieval"] = {**r["metrics"]["retrieval"], "latency_ms": r["metrics"]["latency_ms"]}
         print("DRCD answers for the reader's held-out articles …", file=sys.stderr)
-        out["drcd_answers"] = bench_drcd_answers(drcd, args.drcd)
+        out.update(bench_drcd_answers(drcd, args.drcd))
     if "reader" not in args.skip:
         print("reader on the DRCD validation split …", file=sys.stderr)
         bench_reader_validation(settings, out)
@@ -185,6 +215,13 @@ def print_summary(out: dict) -> None:
     )
     bt = dev["best_threshold"]
     print(f"   best threshold {bt['threshold']} -> F1 {bt['f1']:.1f}")
+    if "dev2" in out:
+        d2 = out["dev2"]
+        scripts = "  ".join(f"{k} {v}" for k, v in d2["f1_by_script"].items())
+        print(f"dev2 answers (n=180): F1 {d2['f1']:.1f}  EM {d2['em']:.1f}  HasAns F1 {d2['has_ans']['f1']:.1f}  "
+              f"unanswerable withheld {d2['no_ans']['em']:.1f}%  answerable withheld "
+              f"{d2['answerable_withheld']:.1f}%  citation {d2['citation_accuracy']:.1f}%")
+        print(f"   F1 by script: {scripts}")
     from bench.speed import print_speed
 
     print_speed(out)
@@ -200,9 +237,15 @@ def print_summary(out: dict) -> None:
             f"DRCD answers, held-out articles (n={a['n']}): F1 {a['f1']:.1f}  EM {a['em']:.1f}  citation "
             f"{a['citation_accuracy']:.1f}%  ask p50/p95 {a['latency_ms']['p50']:.0f}/{a['latency_ms']['p95']:.0f} ms"
         )
-    if "reader_drcd_validation" in out:
-        v = out["reader_drcd_validation"]
-        print(f"reader, DRCD validation split (gold paragraph, n={v['questions']}): EM {v['em']}  F1 {v['f1']}")
+    if "drcd_answers_en" in out:
+        a = out["drcd_answers_en"]
+        print(f"DRCD answers, held-out half B asked in English (n={a['n']}): F1 {a['f1']:.1f}  EM {a['em']:.1f}  "
+              f"citation {a['citation_accuracy']:.1f}%")
+    for key, label in (("reader_drcd_validation", "DRCD validation split"),
+                       ("reader_drcd_validation_en", "its half B asked in English")):
+        if key in out:
+            v = out[key]
+            print(f"reader, {label} (gold paragraph, n={v['questions']}): EM {v['em']}  F1 {v['f1']}")
 
 
 if __name__ == "__main__":

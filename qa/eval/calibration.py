@@ -50,6 +50,9 @@ def threshold_summary(records: Sequence[dict], threshold: float | None) -> dict:
         "no_ans_f1": mean(no, 1),
         "no_answer_accuracy": 100.0 * correct_call / len(records) if records else None,
         "answered": 100.0 * (len(records) - sum(abstained)) / len(records) if records else None,
+        # answerable questions given "no answer": the cost side of abstaining
+        "answerable_withheld": 100.0 * sum(a for r, a in zip(records, abstained) if r["answerable"]) / len(has)
+        if has else None,
     }
 
 

@@ -55,7 +55,9 @@ def format_summary(result: dict) -> str:
             ("EM", _fmt(m["em"]), f"HasAns {_fmt(m['has_ans']['em'])} (n={m['has_ans']['n']}) · "
                                    f"NoAns {_fmt(m['no_ans']['em'])} (n={m['no_ans']['n']})"),
             ("F1", _fmt(m["f1"]), f"HasAns {_fmt(m['has_ans']['f1'])} · NoAns {_fmt(m['no_ans']['f1'])}"),
-            ("no-answer accuracy", _fmt(m["no_answer_accuracy"]), f"answered {_fmt(m['answered'])}% of questions"),
+            ("no-answer accuracy", _fmt(m["no_answer_accuracy"]),
+             f"answered {_fmt(m['answered'])}% of questions · "
+             f"withheld {_fmt(m.get('answerable_withheld'))}% of answerable"),
             ("citation accuracy", _fmt(m["citation_accuracy"]), "top answer cites the gold passage"),
             ("best threshold", f"{best['threshold']:.4g}", f"F1 {_fmt(best['f1'])} · EM {_fmt(best['em'])} · "
                                                             f"no-answer acc. {_fmt(best['no_answer_accuracy'])}"),

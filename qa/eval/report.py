@@ -35,7 +35,8 @@ def _cards(result: dict) -> str:
         cards += [
             ("EM", _pct(m["em"]), f"HasAns {_pct(m['has_ans']['em'])} · NoAns {_pct(m['no_ans']['em'])}"),
             ("F1", _pct(m["f1"]), f"HasAns {_pct(m['has_ans']['f1'])} · NoAns {_pct(m['no_ans']['f1'])}"),
-            ("no-answer accuracy", _pct(m["no_answer_accuracy"]), f"answered {_pct(m['answered'])}%"),
+            ("no-answer accuracy", _pct(m["no_answer_accuracy"]),
+             f"answered {_pct(m['answered'])}% · withheld {_pct(m.get('answerable_withheld'))}% of answerable"),
             ("citation accuracy", _pct(m["citation_accuracy"]), "top answer cites the gold passage"),
             ("best threshold", f"{best['threshold']:.3g}", f"F1 {_pct(best['f1'])} · EM {_pct(best['em'])}"),
         ]

@@ -224,6 +224,7 @@ def summarise(records: Sequence[dict], threshold: float, read_k: int, retrieval_
             no_ans={"n": len(no), "em": at["no_ans_f1"], "f1": at["no_ans_f1"]},
             no_answer_accuracy=at["no_answer_accuracy"],
             answered=at["answered"],
+            answerable_withheld=at["answerable_withheld"],
             citation_accuracy=100.0 * sum(cited) / len(cited) if cited else None,
             best_threshold={k: best[k] for k in ("threshold", "f1", "em", "has_ans_f1", "no_ans_f1",
                                                   "no_answer_accuracy", "answered")},

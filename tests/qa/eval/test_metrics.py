@@ -149,6 +149,7 @@ def test_summary_hasans_noans_and_citation():
     assert metrics["f1"] == pytest.approx(100 * (1 + 2 / 3) / 4)
     # abstained on answerable #3 (wrong call) and answered unanswerable #4 (wrong call)
     assert metrics["no_answer_accuracy"] == pytest.approx(50.0)
+    assert metrics["answerable_withheld"] == pytest.approx(100 / 3)  # one answerable of three got no answer
     assert metrics["citation_accuracy"] == pytest.approx(200 / 3)
     assert metrics["retrieval"]["recall@1"] == pytest.approx(1 / 3)
     assert metrics["retrieval"]["recall@3"] == pytest.approx(2 / 3)
