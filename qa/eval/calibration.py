@@ -40,6 +40,7 @@ def threshold_summary(records: Sequence[dict], threshold: float | None) -> dict:
         return 100.0 * sum(answer_scores(r, threshold)[i] for r in rs) / len(rs) if rs else None
 
     abstained = [not prediction_at(r, threshold) for r in records]
+    shown = [r for r, a in zip(records, abstained) if not a]
     correct_call = sum(1 for r, a in zip(records, abstained, strict=True) if a != r["answerable"])
     return {
         "threshold": threshold,
@@ -50,6 +51,8 @@ def threshold_summary(records: Sequence[dict], threshold: float | None) -> dict:
         "no_ans_f1": mean(no, 1),
         "no_answer_accuracy": 100.0 * correct_call / len(records) if records else None,
         "answered": 100.0 * (len(records) - sum(abstained)) / len(records) if records else None,
+        # of the answers shown, the share exactly right (an answer to an unanswerable question is wrong)
+        "answered_accuracy": 100.0 * sum(r["_em_kept"] for r in shown) / len(shown) if shown else None,
         # answerable questions given "no answer": the cost side of abstaining
         "answerable_withheld": 100.0 * sum(a for r, a in zip(records, abstained) if r["answerable"]) / len(has)
         if has else None,

@@ -1,5 +1,5 @@
 """The plots of the `qa eval --report` page, as embeddable SVG: F1 by type and script, Recall@k,
-latency, and the no-answer threshold trade-off. Pyplot-free, so safe in any thread."""
+latency, the no-answer threshold trade-off and coverage against accuracy. Pyplot-free, so safe in any thread."""
 
 from __future__ import annotations
 
@@ -130,4 +130,27 @@ def plot_threshold(result: dict) -> str | None:
     ax.set_title("answering vs abstaining: withhold answers scoring below the threshold")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return _embed(fig)
+
+
+def plot_coverage(result: dict) -> str | None:
+    """Coverage against accuracy: as the threshold rises, fewer questions get an answer and more of
+    those answers are exactly right."""
+    sweep = [row for row in result.get("threshold_sweep") or [] if row.get("answered_accuracy") is not None]
+    if not sweep:
+        return None
+    fig = _figure(6.5, 3.6)
+    ax = fig.subplots()
+    ax.plot([row["answered"] for row in sweep], [row["answered_accuracy"] for row in sweep], color=_BLUE,
+            marker=".", label="thresholds 0 … 1")
+    m = result["metrics"]
+    if m.get("answered_accuracy") is not None:
+        ax.plot([m["answered"]], [m["answered_accuracy"]], "o", color=_RED, label="as configured")
+    ax.set_xlim(0, 102)
+    ax.set_ylim(0, 102)
+    ax.set_xlabel("coverage: % of questions answered")
+    ax.set_ylabel("% of shown answers exactly right")
+    ax.set_title("coverage vs accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return _embed(fig)

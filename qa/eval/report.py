@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from qa.eval.backends import URL_SWEEP_NOTE
-from qa.eval.plots import plot_breakdowns, plot_latency, plot_recall, plot_threshold
+from qa.eval.plots import plot_breakdowns, plot_coverage, plot_latency, plot_recall, plot_threshold
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,8 @@ def render_report(result: dict) -> str:
     ds, sysinfo, m = result["dataset"], result["system"], result["metrics"]
     machine = sysinfo.get("machine") or {}
     plots = {name: fn(result) for name, fn in (("breakdowns", plot_breakdowns), ("recall", plot_recall),
-                                                 ("latency", plot_latency), ("threshold", plot_threshold))}
+                                                 ("latency", plot_latency), ("threshold", plot_threshold),
+                                                 ("coverage", plot_coverage))}
     misses, n_missed = _misses(result)
     where = sysinfo.get("url") or f"in-process, index {sysinfo.get('index_dir')}"
     reasons = result.get("misses_by_reason") or {}
@@ -181,6 +182,8 @@ def render_report(result: dict) -> str:
                   f"{best['threshold']:.3g} would give F1 {_pct(best['f1'])} (answerable {_pct(best['has_ans_f1'])}, "
                   f"unanswerable {_pct(best['no_ans_f1'])}). Chosen on this set, so optimistic for it."
                   + (f" ({_e(URL_SWEEP_NOTE[6:])})" if sysinfo.get("mode") == "url" else "") + "</p>"]
+    if plots["coverage"]:
+        parts += [plots["coverage"]]
     parts.append("</div>")
     title = "Retrieval misses (gold passage not ranked first)" if result["retrieval_only"] else "Every miss"
     parts.append(f"<h2>{title}: {n_missed} of {ds['questions']}</h2>")

@@ -225,6 +225,7 @@ def summarise(records: Sequence[dict], threshold: float, read_k: int, retrieval_
             no_answer_accuracy=at["no_answer_accuracy"],
             answered=at["answered"],
             answerable_withheld=at["answerable_withheld"],
+            answered_accuracy=at["answered_accuracy"],
             citation_accuracy=100.0 * sum(cited) / len(cited) if cited else None,
             best_threshold={k: best[k] for k in ("threshold", "f1", "em", "has_ans_f1", "no_ans_f1",
                                                   "no_answer_accuracy", "answered")},

@@ -120,7 +120,7 @@ def test_cli_json_and_report(settings, tmp_path, capsys):
     assert result == json.loads(saved.read_text(encoding="utf-8"))
     assert result["dataset"]["questions"] == 4 and result["dataset"]["format"] == "jsonl"
     page = report.read_text(encoding="utf-8")
-    assert page.count('src="data:image/svg+xml;base64,') == 4  # breakdowns, recall, latency, threshold
+    assert page.count('src="data:image/svg+xml;base64,') == 5  # breakdowns, recall, latency, threshold, coverage
     assert "Every miss" in page and "<script" not in page
     assert not re.search(r'(src|href)="(https?:)?//', page)  # self-contained: nothing fetched from elsewhere
     missed = [q for q in result["questions"] if q["miss"]]

@@ -173,6 +173,8 @@ def test_best_threshold_maximises_f1():
     # withholding everything below 0.9 keeps the right answer and turns both unanswerables right
     assert best["threshold"] == pytest.approx(0.9) and best["f1"] == pytest.approx(75.0)
     assert best["no_ans_f1"] == 100.0 and best["has_ans_f1"] == 50.0
+    # coverage vs accuracy: one of four shown answers is right at 0; the one shown at 0.9 is right
+    assert at_zero["answered_accuracy"] == pytest.approx(25.0) and best["answered_accuracy"] == 100.0
     assert threshold_summary(records, 0.95)["f1"] == pytest.approx(50.0)  # nothing answered
     # any threshold in (0.3, 0.9] does as well: the configured one is kept when it is among them
     assert best_threshold(records, prefer=0.5)["threshold"] == 0.5
