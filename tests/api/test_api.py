@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -28,11 +30,15 @@ def test_ask_shape(client):
     assert set(body["timings_ms"]) == {"retrieve", "read", "total"}
 
 
-def test_a_small_answer_score_keeps_its_digits(client):
-    """English answers pass a threshold of 3e-9: rounding to 4 places would report them as 0."""
-    question = "Where did the UN work to reduce divisive narratives?"
-    body = client.post("/v1/ask", json={"question": question}).json()
-    assert body["no_answer"] is False and 0 < body["answers"][0]["score"] < 1e-4
+def test_a_small_answer_score_keeps_its_digits():
+    """A shown answer may score far below 1e-4 (thresholds are settings): rounding to 4 places would
+    report it as 0, and `qa eval --url` would then score it as withheld."""
+    from qa.serialize import answer_dict
+    from qa.types import Answer, Passage
+
+    passage = Passage(id="p23", text="53億人已經接入互聯網", order=23, paragraph=23)
+    body = json.loads(json.dumps(answer_dict(Answer("53億人", 3.21e-7, passage, 0, 4, passage.text))))
+    assert body["score"] == 3.21e-7
 
 
 def test_passage_lookup(client):

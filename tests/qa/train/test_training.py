@@ -95,7 +95,8 @@ def test_training_continues_from_a_trained_reader_with_a_recipe(tiny_drcd, tmp_p
     cfg = TrainConfig(**{**CFG, "lr": 0.0})  # no update: the export must be the starting reader itself
     info = train_reader([tiny_drcd], encoder, out, cfg, device="cpu", recipe={"code_switched": 2}, init_from=READER_DIR)
     chinese = len(split_questions([tiny_drcd], cfg.val_fraction, cfg.seed)[0])
-    assert info["data"]["questions"] == {"chinese": chinese, "translated": 0, "code_switched": 2}
+    assert info["mix"]["questions"] == {"chinese": chinese, "translated": 0, "code_switched": 2}
+    assert info["data"] == [tiny_drcd.name] and info["init_from"] == str(READER_DIR)
     shipped = {k: v for p in READER_DIR.glob("reader-*.safetensors") for k, v in load_file(str(p)).items()}
     exported = {k: v for p in out.glob("reader-*.safetensors") for k, v in load_file(str(p)).items()}
     assert exported.keys() == shipped.keys()
