@@ -123,12 +123,8 @@ def plot_threshold(result: dict) -> str | None:
     ax.axvline(best["threshold"], color=_RED, lw=1, ls="--",
                label=f"best {best['threshold']:.3g} (F1 {best['f1']:.1f})")
     ax.set_xscale("symlog", linthresh=0.01)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 102)
-    ax.set_xlabel("no-answer threshold on the top answer's score (log scale below 0.01)")
-    ax.set_ylabel("percent")
-    ax.set_title("answering vs abstaining: withhold answers scoring below the threshold")
-    ax.grid(alpha=0.3)
+    _percent_axes(ax, (0, 1), "no-answer threshold on the top answer's score (log scale below 0.01)", "percent",
+                  "answering vs abstaining: withhold answers scoring below the threshold")
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _embed(fig)
 
@@ -146,11 +142,17 @@ def plot_coverage(result: dict) -> str | None:
     m = result["metrics"]
     if m.get("answered_accuracy") is not None:
         ax.plot([m["answered"]], [m["answered_accuracy"]], "o", color=_RED, label="as configured")
-    ax.set_xlim(0, 102)
-    ax.set_ylim(0, 102)
-    ax.set_xlabel("coverage: % of questions answered")
-    ax.set_ylabel("% of shown answers exactly right")
-    ax.set_title("coverage vs accuracy")
-    ax.grid(alpha=0.3)
+    _percent_axes(ax, (0, 102), "coverage: % of questions answered", "% of shown answers exactly right",
+                  "coverage vs accuracy")
     ax.legend(fontsize=8)
     return _embed(fig)
+
+
+def _percent_axes(ax, xlim: tuple[float, float], xlabel: str, ylabel: str, title: str) -> None:
+    """Labels, title and grid of a plot whose y axis is a percentage."""
+    ax.set_xlim(*xlim)
+    ax.set_ylim(0, 102)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
