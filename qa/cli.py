@@ -208,6 +208,8 @@ def cmd_train_reader(args) -> int:
             recipe = json.loads(args.recipe.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise UserError(f"recipe {args.recipe}: {exc}") from exc
+        if not isinstance(recipe, dict):
+            raise UserError(f"recipe {args.recipe}: expected a JSON object (see data/train/recipe-v4.json)")
         named = [*recipe.get("translations", []), *([recipe["english_squad"]] if recipe.get("english_squad") else [])]
         if absent := [p for p in named if not Path(p).is_file()]:
             raise UserError(f"recipe {args.recipe}: file not found: {', '.join(absent)}")

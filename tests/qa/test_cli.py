@@ -53,6 +53,28 @@ def test_corrupt_corpus(tmp_path):
     assert not (tmp_path / "ix").exists()  # nothing half-written
 
 
+@pytest.mark.parametrize(("recipe", "message"), [
+    (None, "No such file"), ("{bad", "line 1 column 2"), ("[]", "expected a JSON object"),
+    ('{"translations": ["nope.jsonl"]}', "file not found: nope.jsonl"),
+])
+def test_a_bad_training_recipe_is_one_line(tmp_path, recipe, message):
+    data = tmp_path / "tiny.json"
+    data.write_text('{"data": []}', encoding="utf-8")
+    path = tmp_path / "recipe.json"
+    if recipe is not None:
+        path.write_text(recipe, encoding="utf-8")
+    r = qa("train-reader", "--data", str(data), "--recipe", str(path), "--output", str(tmp_path / "out"))
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_init_from_a_folder_without_a_reader_is_one_line(tmp_path):
+    data = tmp_path / "tiny.json"
+    data.write_text('{"data": []}', encoding="utf-8")
+    r = qa("train-reader", "--data", str(data), "--init-from", str(tmp_path))
+    assert r.returncode == 2 and "no reader-*.safetensors there" in r.stderr and "Traceback" not in r.stderr
+
+
 @pytest.mark.slow  # loads the models in a subprocess
 def test_index_search_and_ask_json(tmp_path, settings):
     doc = tmp_path / "doc.jsonl"
