@@ -188,6 +188,7 @@ def cmd_feedback_export(args) -> int:
 def cmd_train_reader(args) -> int:
     from embeddings.e5_package import ensure_packaged_model, packaged_weights_path
     from qa.train import TrainConfig, make_bundle, train_reader
+    from qa.train.augment import RECIPE_KEYS
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "lr": args.lr, "negative_share": args.negative_share,
                                    "batch_size": args.batch_size, "seed": args.seed,
@@ -210,6 +211,9 @@ def cmd_train_reader(args) -> int:
             raise UserError(f"recipe {args.recipe}: {exc}") from exc
         if not isinstance(recipe, dict):
             raise UserError(f"recipe {args.recipe}: expected a JSON object (see data/train/recipe-v4.json)")
+        if unknown := sorted(set(recipe) - RECIPE_KEYS):
+            raise UserError(f"recipe {args.recipe}: unknown keys {', '.join(unknown)} "
+                            f"(known: {', '.join(sorted(RECIPE_KEYS))})")
         named = [*recipe.get("translations", []), *([recipe["english_squad"]] if recipe.get("english_squad") else [])]
         if absent := [p for p in named if not Path(p).is_file()]:
             raise UserError(f"recipe {args.recipe}: file not found: {', '.join(absent)}")

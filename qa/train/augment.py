@@ -88,7 +88,12 @@ def unanswerable(questions: list[SquadQuestion], rng: random.Random) -> list[Squ
 
 def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]:
     _, questions = read_squad(path)
-    return rng.sample([q for q in questions if q.answers], min(n, len(questions)))
+    answered = [q for q in questions if q.answers]
+    return rng.sample(answered, min(n, len(answered)))
+
+
+RECIPE_KEYS = frozenset({"chinese", "translations", "code_switched", "code_switch_share", "unanswerable",
+                         "english_squad", "english_squad_questions"})
 
 
 def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple[list[SquadQuestion], dict]:
