@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from bench.run import SHARED
+from qa.train.augment import read_translations
 from qa.train.data import TrainConfig, held_out_titles
 
 ENGLISH_B = Path(__file__).resolve().parent.parent / "data" / "eval" / "drcd-heldout-B-en.jsonl"
@@ -41,8 +42,7 @@ def write_held_out(drcd: Path, out_dir: Path) -> list[tuple[Path, int, int]]:
         path = out_dir / f"drcd-heldout{name}.json"
         path.write_text(json.dumps({**data, "data": part}, ensure_ascii=False), encoding="utf-8")
         written.append((path, len(part), sum(len(p["qas"]) for a in part for p in a["paragraphs"])))
-    rows = map(json.loads, ENGLISH_B.read_text(encoding="utf-8").splitlines())
-    english = {row["id"]: row["question"] for row in rows}
+    english = read_translations(ENGLISH_B)
     part = [in_english(a, english) for a in articles[1::2]]
     path = out_dir / "drcd-heldout-B-en.json"
     path.write_text(json.dumps({**data, "data": part}, ensure_ascii=False), encoding="utf-8")

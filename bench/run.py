@@ -54,6 +54,7 @@ def bench_reader_validation(settings, out: dict) -> None:
     from embeddings.e5_package import ensure_packaged_model
     from qa.bridge import bridged
     from qa.reader import Reader
+    from qa.train.augment import read_translations
     from qa.train.data import TrainConfig, split_questions
 
     mrc = SHARED / "mrc"
@@ -62,7 +63,7 @@ def bench_reader_validation(settings, out: dict) -> None:
     _, val = split_questions(files, cfg.val_fraction, cfg.seed)
     reader = Reader.from_settings(settings, ensure_packaged_model(settings.model_cache_dir)).load()
     out["reader_drcd_validation"] = gold_paragraph_scores(reader, [(q, q.question) for q in val])
-    english = {row["id"]: row["question"] for row in map(json.loads, ENGLISH_B.read_text("utf-8").splitlines())}
+    english = read_translations(ENGLISH_B)
     asked = [(q, bridged(english[q.id], q.paragraph.context)) for q in val if q.id in english]
     out["reader_drcd_validation_en"] = gold_paragraph_scores(reader, asked)
 

@@ -27,13 +27,15 @@ MAX_WORD = 4  # characters in the longest dictionary word matched in a question
 QUESTION_WORDS = {"誰": "who", "谁": "who", "哪": "which", "幾": "how many", "几": "how many", "何": "what"}
 
 
+def read_translations(path: Path) -> dict[str, str]:
+    """Question id → its English translation, from a JSONL of `{"id", "question"}` lines."""
+    rows = (json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip())
+    return {row["id"]: row["question"] for row in rows}
+
+
 def translated(questions: list[SquadQuestion], path: Path) -> list[SquadQuestion]:
     """English copies of the questions a JSONL of translations names, bridged to their paragraph."""
-    english = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            english[row["id"]] = row["question"]
+    english = read_translations(path)
     return [
         replace(q, id=f"{q.id}-en", question=bridged(english[q.id], q.paragraph.context))
         for q in questions
