@@ -41,8 +41,13 @@ def embed_corpus(settings: Settings, corpus: Path, embedder: Embedder | None = N
         if len(parts) > 1:
             owners += [i] * len(parts)
             sentences += parts
-    log.info("embedding %d passages and %d sentences from %s", len(passages), len(sentences), corpus)
-    vectors = embedder.encode_passages([p.text for p in passages] + sentences, progress=progress)
+    pooled = settings.passage_vectors == "pooled"
+    encoded = sorted(set(range(len(passages))) - set(owners)) if pooled else list(range(len(passages)))
+    log.info("embedding %d passages and %d sentences from %s", len(encoded), len(sentences), corpus)
+    vectors = embedder.encode_passages([passages[i].text for i in encoded] + sentences, progress=progress)
+    if pooled:
+        vectors = np.vstack([pool_passage_vectors(vectors, encoded, owners, sentences, len(passages)),
+                             vectors[len(encoded):]])
     manifest = {
         "model": embedder.model_name,
         "passage_prefix": embedder.passage_prefix,
@@ -50,8 +55,21 @@ def embed_corpus(settings: Settings, corpus: Path, embedder: Embedder | None = N
         "corpus": str(Path(corpus).resolve()),
         "corpus_sha256": corpus_checksum(corpus),
         "passages": len(passages),
+        "passage_vectors": settings.passage_vectors,
     }
     return passages, owners, vectors, manifest
+
+
+def pool_passage_vectors(vectors: np.ndarray, encoded: list[int], owners: list[int], sentences: list[str],
+                         count: int) -> np.ndarray:
+    """All `count` passage vectors: the `encoded` ones as given (first rows of `vectors`), the others the
+    unit mean of their sentences' vectors (the rows after), weighted by sentence length as a mean-pooling
+    encoder weighs tokens."""
+    out = np.zeros((count, vectors.shape[1]), dtype=np.float32)
+    out[encoded] = vectors[: len(encoded)]
+    weights = np.asarray([len(s) for s in sentences], dtype=np.float32)[:, None]
+    np.add.at(out, np.asarray(owners, dtype=np.int64), vectors[len(encoded):] * weights)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None, progress: bool = False) -> dict:

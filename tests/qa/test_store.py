@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from embeddings.index import IndexUnusableError
@@ -73,6 +74,21 @@ def test_int8_passage_vectors_are_searched_with_fp32_queries(doc_settings, embed
     for question in ("大桥什么时候开工?", "How many students did the new school admit?", "預算用於教育"):
         assert (HybridRetriever(int8_index, embedder).search(question, 1)[0].passage.id
                 == HybridRetriever(fp32_index, embedder).search(question, 1)[0].passage.id)
+
+
+def test_pooled_passage_vectors_come_from_the_sentences_and_still_find_the_passage(doc_settings, embedder, tmp_path):
+    encoded = doc_settings.model_copy(update={"index_dir": tmp_path / "ixe", "passage_vectors": "encoded"})
+    assert build_index(doc_settings, embedder)["passage_vectors"] == "pooled"  # the default
+    assert build_index(encoded, embedder)["passage_vectors"] == "encoded"
+    encoded_index, pooled_index = open_index(encoded), open_index(doc_settings)
+    rows = np.arange(len(pooled_index.vectors))
+    encoded_rows, pooled_rows = encoded_index.vectors.vectors(rows), pooled_index.vectors.vectors(rows)
+    assert np.allclose(encoded_rows[1:], pooled_rows[1:], atol=1e-5)  # one-sentence passages and sentences
+    first, second = DOC[0]["text"].split("。")[:2]
+    expected = len(first + "。") * pooled_rows[4] + len(second + "。") * pooled_rows[5]  # the rain sentences
+    assert np.allclose(pooled_rows[0], expected / np.linalg.norm(expected), atol=1e-5)
+    assert not np.allclose(pooled_rows[0], encoded_rows[0], atol=1e-3)  # not the whole passage's vector
+    assert HybridRetriever(pooled_index, embedder).search("今年的降雨量比往年多多少?", 1)[0].passage.id == "rain"
 
 
 def test_changed_corpus_makes_index_stale(doc_settings, corpus, embedder):
