@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     out["dev"]["by_script"] = result["by_script"]
     if args.dev2.is_file():
-        print("evaluating the second dev set (tuning set of reader v4) …", file=sys.stderr)
+        print("evaluating the second dev set (tuning set of the no-answer thresholds) …", file=sys.stderr)
         out["dev2"] = bench_dev2(pipeline, args.dev2)
     if "speed" not in args.skip:
         from bench.speed import bench_speed

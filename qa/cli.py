@@ -210,7 +210,7 @@ def cmd_train_reader(args) -> int:
         except (OSError, json.JSONDecodeError) as exc:
             raise UserError(f"recipe {args.recipe}: {exc}") from exc
         if not isinstance(recipe, dict):
-            raise UserError(f"recipe {args.recipe}: expected a JSON object (see data/train/recipe-v4.json)")
+            raise UserError(f"recipe {args.recipe}: expected a JSON object (see data/train/recipe-v5.json)")
         if unknown := sorted(set(recipe) - RECIPE_KEYS):
             raise UserError(f"recipe {args.recipe}: unknown keys {', '.join(unknown)} "
                             f"(known: {', '.join(sorted(RECIPE_KEYS))})")

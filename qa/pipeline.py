@@ -43,9 +43,10 @@ class Pipeline:
         if self.index is None:
             self.index = open_index(s)
             self.embedder.load()
-            self.retriever = HybridRetriever(
-                self.index, self.embedder, s.dense_weight, s.sentence_weight, s.non_cjk_dense_weight, s.candidates
-            )
+            self.retriever = HybridRetriever(self.index, self.embedder, s.dense_weight, s.sentence_weight,
+                                             s.non_cjk_dense_weight, s.candidates, s.expand_english)
+            if s.expand_english:
+                load_glossary()  # ~2 s, once: not on the first English question
         if with_reader and self.reader.model is None:
             # the reader was trained on the packaged encoder: its tokenizer and frozen word
             # embeddings come from there whatever embedding model retrieval uses

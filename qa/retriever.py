@@ -15,6 +15,7 @@ from typing import TypeVar
 import numpy as np
 
 from embeddings.encoder import Embedder
+from qa.bridge import keyword_query
 from qa.stores import PassageStore
 from qa.text import has_cjk, split_sentences
 from qa.types import Hit, Passage
@@ -37,6 +38,7 @@ class HybridRetriever:
         sentence_weight: float = 0.7,
         non_cjk_dense_weight: float = 0.8,
         candidates: int = 100,
+        expand_english: bool = False,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -44,6 +46,7 @@ class HybridRetriever:
         self.sentence_weight = sentence_weight
         self.non_cjk_dense_weight = non_cjk_dense_weight
         self.candidates = candidates
+        self.expand_english = expand_english
         self._spans: dict[tuple[str, str], list[tuple[int, int]]] = {}  # (id, text) -> its sentences' char spans
 
     def dense_scores(self, units: dict[str, np.ndarray], ids: list[str]) -> tuple[np.ndarray, list[int | None]]:
@@ -79,17 +82,19 @@ class HybridRetriever:
         return first(), later.result()
 
     def search(self, question: str, k: int = 5) -> list[Hit]:
-        weight = self.dense_weight if has_cjk(question) else self.non_cjk_dense_weight
+        chinese = has_cjk(question)
+        weight = self.dense_weight if chinese else self.non_cjk_dense_weight
+        keywords = question if chinese or not self.expand_english else keyword_query(question)
         query = self.embedder.encode_queries([question])[0]
         store, n = self.index, self.candidates
         dense_top, sparse_top = self._both(lambda: store.search_dense(query, n),
-                                           lambda: store.search_keywords(question, n))
+                                           lambda: store.search_keywords(keywords, n))
         # every pooled passage gets its keyword score, not only the keyword side's top candidates
         sparse_of = dict(sparse_top)
         unscored = [pid for pid, _ in dense_top if pid not in sparse_of]
         ids = sorted({pid for pid, _ in dense_top} | sparse_of.keys())
         units, more = self._both(lambda: store.unit_scores(query, ids),
-                                 lambda: store.keyword_scores(question, unscored))
+                                 lambda: store.keyword_scores(keywords, unscored))
         sparse_of |= more
         ids = [pid for pid in ids if pid in units]  # a passage deleted since the search has no units left
         dense, best_sentence = self.dense_scores(units, ids)

@@ -146,6 +146,15 @@ def test_an_english_question_reads_better_with_the_passages_words(variant):
     assert bridged.answers[0].score > 1.5 * plain.answers[0].score  # reader v5: 0.79 against 0.43 (v4: 0.68, 0.31)
 
 
+def test_an_english_question_is_searched_by_its_chinese_keywords_too(variant):
+    question = "Which two ports would be forced to close if the FSO Safer tanker leaked?"  # dev2-043
+    expanded, plain = (variant(expand_english=on).retriever.search(question, 5) for on in (True, False))
+    box = "“安全号”油轮:防止人道主义和环境灾难"
+    assert expanded[0].passage.box == box and expanded[0].sparse_rank  # found by keywords too
+    (unexpanded,) = [h for h in plain if h.passage.box == box]
+    assert unexpanded is not plain[0] and unexpanded.sparse_rank is None  # English words match no Chinese text
+
+
 @pytest.fixture(scope="module")
 def long_passage(pipeline, tmp_path_factory):
     """`long_passage(**settings)`: a Pipeline, sharing the loaded models, over one passage several reader
