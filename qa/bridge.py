@@ -84,14 +84,20 @@ def _phrases(question: str) -> list[str]:
     return out
 
 
+def _glossed(question: str, per_phrase: int | None = None) -> list[str]:
+    """The Chinese words CC-CEDICT gives for the question's English phrases (longest phrases first, the first
+    `per_phrase` of each when given), each once."""
+    glossary, words = load_glossary(), []
+    for phrase in _phrases(question):
+        for word in glossary.get(phrase, "").split()[:per_phrase]:
+            if word not in words:
+                words.append(word)
+    return words
+
+
 def passage_keywords(question: str, passage: str) -> list[str]:
     """Chinese words of `passage` that CC-CEDICT glosses with the question's English words, longest first."""
-    glossary, found = load_glossary(), []
-    for phrase in _phrases(question):
-        for word in glossary.get(phrase, "").split():
-            if word in passage and word not in found:
-                found.append(word)
-    found.sort(key=len, reverse=True)
+    found = sorted((w for w in _glossed(question) if w in passage), key=len, reverse=True)
     kept = [w for i, w in enumerate(found) if not any(w in longer for longer in found[:i])]
     return kept[:MAX_ADDED]
 
@@ -99,12 +105,8 @@ def passage_keywords(question: str, passage: str) -> list[str]:
 def keyword_query(question: str) -> str:
     """The question with the Chinese words CC-CEDICT gives for its keywords appended (longest phrases first),
     for keyword search, which cannot match English words against Chinese text; unchanged when none."""
-    glossary, words = load_glossary(), []
-    for phrase in _phrases(question):
-        for word in glossary.get(phrase, "").split()[:SEARCH_PER_PHRASE]:
-            if word not in words:
-                words.append(word)
-    return f"{question} {' '.join(words[:SEARCH_MAX])}" if words else question
+    words = _glossed(question, SEARCH_PER_PHRASE)[:SEARCH_MAX]
+    return f"{question} {' '.join(words)}" if words else question
 
 
 def bridged(question: str, passage: str) -> str:

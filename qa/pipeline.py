@@ -45,15 +45,13 @@ class Pipeline:
             self.embedder.load()
             self.retriever = HybridRetriever(self.index, self.embedder, s.dense_weight, s.sentence_weight,
                                              s.non_cjk_dense_weight, s.candidates, s.expand_english)
-            if s.expand_english:
-                load_glossary()  # ~2 s, once: not on the first English question
         if with_reader and self.reader.model is None:
             # the reader was trained on the packaged encoder: its tokenizer and frozen word
             # embeddings come from there whatever embedding model retrieval uses
             self.reader.encoder_dir = ensure_packaged_model(s.model_cache_dir)
             self.reader.load()
-            if s.bridge_english:
-                load_glossary()  # ~2 s, once: not on the first English question
+        if s.expand_english or (with_reader and s.bridge_english):
+            load_glossary()  # ~2 s, once (cached): not on the first English question
         return self
 
     @property

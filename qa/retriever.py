@@ -38,7 +38,7 @@ class HybridRetriever:
         sentence_weight: float = 0.7,
         non_cjk_dense_weight: float = 0.8,
         candidates: int = 100,
-        expand_english: bool = False,
+        expand_english: bool = True,
     ) -> None:
         self.index = index
         self.embedder = embedder
