@@ -117,7 +117,8 @@ def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]
 
 
 RECIPE_KEYS = frozenset({"chinese", "translations", "code_switched", "code_switch_share", "unanswerable",
-                         "answer_removed", "answer_removed_english", "english_squad", "english_squad_questions"})
+                         "answer_removed", "answer_removed_english", "english_squad", "english_squad_questions",
+                         "sample_seed"})
 
 
 def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple[list[SquadQuestion], dict]:
@@ -125,8 +126,9 @@ def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple
     `chinese` (how many Chinese questions to keep; all when absent), `translations` (JSONL paths),
     `code_switched` (how many) and `code_switch_share`, `unanswerable` (how many), `answer_removed` and
     `answer_removed_english` (how many; the English ones need `translations`), `english_squad` (path) and
-    `english_squad_questions` (how many)."""
-    rng = random.Random(seed)
+    `english_squad_questions` (how many), `sample_seed` (draws other questions than `seed` would; the
+    validation split still follows `seed`, so a continued reader never trains on its held-out articles)."""
+    rng = random.Random(recipe.get("sample_seed", seed))
     kept = rng.sample(chinese, min(recipe.get("chinese", len(chinese)), len(chinese)))
     parts = {"chinese": kept}
     parts["translated"] = [t for path in recipe.get("translations", []) for t in translated(chinese, path)]

@@ -91,6 +91,12 @@ def test_training_mix_holds_what_the_recipe_asks_for(tmp_path):
     assert {q.id for q in mix if q.id.startswith("e")} <= {q.id for q in english}
 
 
+def test_a_sample_seed_draws_other_questions_than_the_split_seed():
+    picks = {frozenset(q.id for q in training_mix([GRAIN, PORT, SCHOOL, FUND], recipe, seed=13)[0])
+             for recipe in ({"chinese": 2}, {"chinese": 2, "sample_seed": 13}, {"chinese": 2, "sample_seed": 2})}
+    assert len(picks) == 2  # sample_seed 13 repeats seed 13; another sample_seed draws another pair
+
+
 @pytest.fixture(scope="module")
 def packaged_tokenizer(settings):
     from transformers import AutoTokenizer
