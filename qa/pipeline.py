@@ -14,9 +14,10 @@ from qa.bridge import bridged, load_glossary
 from qa.config import Settings
 from qa.indexing import open_index
 from qa.lru import LruCache
-from qa.reader import Reader, Span
+from qa.reader import Reader
 from qa.retriever import HybridRetriever
 from qa.script import in_script, script_of
+from qa.spans import Span
 from qa.stores import PassageStore
 from qa.text import QuestionError, check_question, has_cjk, normalize_answer
 from qa.types import Answer, AskResult, Hit, Passage

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.spans import Span, decode_spans
 from qa.windows import Windows, make_windows
 
 log = logging.getLogger(__name__)
@@ -23,95 +24,6 @@ log = logging.getLogger(__name__)
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 READER_WEIGHTS = "reader-*.safetensors"  # fp16 shards written by qa.train.export.export_reader
 READER_CONFIG = "reader.json"
-PARTICLE = "的"  # trimmed from span edges (trim_span)
-NUMERALS = "0123456789０１２３４５６７８９一二三四五六七八九十百千萬万億亿兩两零"
-UNITS = "人年月日天歲岁元個个名次倍%％噸吨台件座所家種种屆届位項项輛辆艘架條条場场"  # one-character units
-QUOTE_REACH = 12  # characters a span may grow to take in the partner of a quote mark inside it
-
-
-@dataclass(frozen=True)
-class Span:
-    """A candidate answer: character offsets into text number `text_index` of the batch."""
-
-    text_index: int
-    start: int
-    end: int
-    score: float  # probability of this span within its window (start prob x end prob)
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    x = x - x.max(axis=-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
-
-
-def decode_spans(
-    start_logits: np.ndarray,
-    end_logits: np.ndarray,
-    windows: Windows,
-    max_answer_chars: int = 40,
-    top_n: int = 20,
-) -> list[Span]:
-    """Best span of each window by start prob x end prob; the softmax includes token 0 ("no
-    answer"), so a window the model thinks holds none gives its best span a tiny probability."""
-    spans: list[Span] = []
-    for w in range(start_logits.shape[0]):
-        mask = windows.attention_mask[w].astype(bool)
-        s_log = _log_softmax(np.where(mask, start_logits[w], -1e9))
-        e_log = _log_softmax(np.where(mask, end_logits[w], -1e9))
-        offsets = windows.offsets[w]
-        in_text = offsets[:, 0] >= 0
-        cand_s = [i for i in np.argsort(-s_log)[:top_n] if in_text[i]]
-        cand_e = [j for j in np.argsort(-e_log)[:top_n] if in_text[j]]
-        best: tuple[float, int, int] | None = None
-        for i in cand_s:
-            for j in cand_e:
-                if j < i:
-                    continue
-                start, end = int(offsets[i, 0]), int(offsets[j, 1])
-                if end - start > max_answer_chars or end <= start:
-                    continue
-                score = float(s_log[i] + e_log[j])
-                if best is None or score > best[0]:
-                    best = (score, start, end)
-        if best is not None:
-            spans.append(Span(int(windows.text_index[w]), best[1], best[2], float(np.exp(best[0]))))
-    return spans
-
-
-def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Drop whitespace, dangling punctuation and the particle 的 at a span's edges (tokens often carry
-    them: "20年的", "的三方論壇"; 21 of 17,707 DRCD/CMRC gold answers end in 的, none starts with it)."""
-    from qa.text import is_punct as _is_punct
-
-    openers, closers = "《「『（(【〈“‘", "》」』）)】〉”’"
-    while start < end and (text[start].isspace() or text[start] == PARTICLE
-                           or (_is_punct(text[start]) and text[start] not in openers)):
-        start += 1
-    while end > start and (text[end - 1].isspace() or text[end - 1] == PARTICLE
-                           or (_is_punct(text[end - 1]) and text[end - 1] not in closers)):
-        end -= 1
-    # a number keeps its unit: of 17,502 DRCD/CMRC gold answers, 1,996 end in a numeral and its unit,
-    # 107 stop before one
-    if start < end < len(text) and text[end] in UNITS and text[end - 1] in NUMERALS:
-        end += 1
-    # keep quote/bracket pairs whole: an unmatched one at an edge is trimmed ("300億美元」" -> "300億美元"),
-    # one inside reaches for its partner nearby ("從重「量」轉向重「質" -> "從重「量」轉向重「質」")
-    for o, c in zip(openers, closers):
-        span = text[start:end]
-        if span.count(o) > span.count(c):
-            if span.startswith(o) and c not in span:
-                start += 1
-            elif (partner := text.find(c, end, end + QUOTE_REACH)) >= 0 and o not in text[end:partner]:
-                end = partner + 1
-        span = text[start:end]
-        if span.count(c) > span.count(o):
-            if span.endswith(c) and o not in span:
-                end -= 1
-            elif (partner := text.rfind(o, max(0, start - QUOTE_REACH), start)) >= 0 and c not in text[partner:start]:
-                start = partner
-    return start, end
-
-
 @dataclass(frozen=True)
 class ReaderSettings:
     max_length: int = 256
@@ -237,12 +149,7 @@ class Reader:
         self.load()
         chosen = windows.subset(rows)
         start_logits, end_logits = self.logits(chosen)
-        trimmed = []
-        for span in decode_spans(start_logits, end_logits, chosen, self.settings.max_answer_chars):
-            start, end = trim_span(texts[span.text_index], span.start, span.end)
-            if end > start:
-                trimmed.append(Span(span.text_index, start, end, span.score))
-        return trimmed, chosen.tokens
+        return decode_spans(start_logits, end_logits, chosen, texts, self.settings.max_answer_chars), chosen.tokens
 
 
 def build_qa_model(encoder_dir: Path, vocab_size: int | None = None):

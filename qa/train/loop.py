@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.eval.metrics import exact_match, f1_score
-from qa.reader import decode_spans, trim_span
+from qa.spans import decode_spans
 from qa.squad import SquadQuestion
 from qa.train.data import TrainConfig
 from qa.windows import Windows
@@ -52,14 +52,10 @@ def evaluate(model, questions: list[SquadQuestion], windows: list[Windows], cfg:
                 input_ids=torch.from_numpy(win.input_ids).to(device),
                 attention_mask=torch.from_numpy(win.attention_mask).to(device),
             )
-            spans = decode_spans(
-                out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy(), win, cfg.max_answer_chars
-            )
-            pred = ""
-            if spans:
-                best = max(spans, key=lambda s: s.score)
-                start, end = trim_span(q.paragraph.context, best.start, best.end)
-                pred = q.paragraph.context[start:end]
+            spans = decode_spans(out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy(), win,
+                                 [q.paragraph.context], cfg.max_answer_chars)
+            best = max(spans, key=lambda s: s.score, default=None)
+            pred = q.paragraph.context[best.start:best.end] if best else ""
             em += exact_match(pred, q.answers)
             f1 += f1_score(pred, q.answers)
     model.train()

@@ -9,7 +9,6 @@ import pytest
 from qa.corpus import BUNDLED_CORPUS, load_corpus
 from qa.indexing import build_index
 from qa.pipeline import Pipeline
-from qa.reader import trim_span
 from qa.text import QuestionError
 
 
@@ -70,34 +69,6 @@ def test_offsets_hold_for_every_answer(pipeline):
     ]:
         for a in pipeline.ask(question).answers:
             assert a.passage.text[a.start : a.end] == a.text
-
-
-def test_trim_span_drops_dangling_punctuation():
-    text = "我們籌集了「300億美元」,用於援助。"
-    assert text.__getitem__(slice(*trim_span(text, 5, 13))) == "「300億美元」"
-    assert text.__getitem__(slice(*trim_span(text, 6, 13))) == "300億美元"
-
-
-def test_a_quote_mark_inside_a_span_takes_in_its_partner():
-    text = "工作重心從重「量」轉向重「質」,並採用「計裏劃方」法。"
-    grown = text.__getitem__(slice(*trim_span(text, 4, 14)))  # "從重「量」轉向重「質"
-    assert grown == "從重「量」轉向重「質」"
-    assert text.__getitem__(slice(*trim_span(text, 20, 26))) == "「計裏劃方」法"  # from "計裏劃方」法"
-
-
-def test_a_number_keeps_its_unit():
-    text = "全球有超過53億人接入互聯網,其中4億多新用戶。"
-    assert text.__getitem__(slice(*trim_span(text, 5, 8))) == "53億人"  # from "53億"
-    assert text.__getitem__(slice(*trim_span(text, 3, 9))) == "超過53億人"  # already whole
-    assert text.__getitem__(slice(*trim_span(text, 17, 20))) == "4億多"  # "多" is not a numeral: left as is
-
-
-def test_trim_span_drops_the_particle_de_at_either_edge():
-    text = "經過近20年的談判,維和特派團的三方論壇每月舉行。"
-    assert text.__getitem__(slice(*trim_span(text, 3, 7))) == "20年"  # from "20年的"
-    assert text.__getitem__(slice(*trim_span(text, 15, 20))) == "三方論壇"  # from "的三方論壇"
-    assert text.__getitem__(slice(*trim_span(text, 12, 20))) == "特派團的三方論壇"  # inside a span it stays
-    assert trim_span(text, 15, 16)[1] <= trim_span(text, 15, 16)[0]  # the particle alone: nothing left
 
 
 QUESTIONS = ["2022年全球人口突破了哪個里程碑數字?", "巴基斯坦的暴雨洪灾波及了多少人?",
