@@ -3,7 +3,7 @@
 A span is chosen among clean spans only. Every likely (start token, end token) pair is first made clean
 (`clean_span`: no stray punctuation or particle at its edges, a number with its unit, a fraction whole,
 quote and bracket pairs whole), and the pairs that become the same clean span add up their probability:
-they are one answer, which the tokens offered several ways ("「300億美元」", "300億美元」", "300億美元").
+they are one answer that the tokens offered several ways (",300億美元", "300億美元」" and "300億美元").
 """
 
 from __future__ import annotations
