@@ -188,7 +188,7 @@ def cmd_feedback_export(args) -> int:
 def cmd_train_reader(args) -> int:
     from embeddings.e5_package import ensure_packaged_model, packaged_weights_path
     from qa.train import TrainConfig, make_bundle, train_reader
-    from qa.train.augment import RECIPE_KEYS
+    from qa.train.augment import RECIPE_COUNTS, RECIPE_KEYS
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "lr": args.lr, "negative_share": args.negative_share,
                                    "batch_size": args.batch_size, "seed": args.seed,
@@ -214,6 +214,9 @@ def cmd_train_reader(args) -> int:
         if unknown := sorted(set(recipe) - RECIPE_KEYS):
             raise UserError(f"recipe {args.recipe}: unknown keys {', '.join(unknown)} "
                             f"(known: {', '.join(sorted(RECIPE_KEYS))})")
+        if bad := sorted(k for k in RECIPE_COUNTS & set(recipe)
+                         if not isinstance(recipe[k], int) or isinstance(recipe[k], bool) or recipe[k] < 0):
+            raise UserError(f"recipe {args.recipe}: {', '.join(bad)} must be whole numbers >= 0")
         named = [*recipe.get("translations", []), *([recipe["english_squad"]] if recipe.get("english_squad") else [])]
         if absent := [p for p in named if not Path(p).is_file()]:
             raise UserError(f"recipe {args.recipe}: file not found: {', '.join(absent)}")

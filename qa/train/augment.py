@@ -119,6 +119,8 @@ def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]
 RECIPE_KEYS = frozenset({"chinese", "translations", "code_switched", "code_switch_share", "unanswerable",
                          "answer_removed", "answer_removed_english", "english_squad", "english_squad_questions",
                          "sample_seed"})
+RECIPE_COUNTS = frozenset({"chinese", "code_switched", "unanswerable", "answer_removed", "answer_removed_english",
+                           "english_squad_questions", "sample_seed"})  # non-negative integers
 
 
 def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple[list[SquadQuestion], dict]:

@@ -57,6 +57,7 @@ def test_corrupt_corpus(tmp_path):
     (None, "No such file"), ("{bad", "line 1 column 2"), ("[]", "expected a JSON object"),
     ('{"translations": ["nope.jsonl"]}', "file not found: nope.jsonl"),
     ('{"unanswerables": 10}', "unknown keys unanswerables"),
+    ('{"sample_seed": "14", "chinese": -1}', "chinese, sample_seed must be whole numbers >= 0"),
 ])
 def test_a_bad_training_recipe_is_one_line(tmp_path, recipe, message):
     data = tmp_path / "tiny.json"
