@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     # DRCD half B asked in English (175, tuned nothing): R@1 0.486 -> 0.571, R@5 0.731 -> 0.817 (README)
     expand_english: bool = Field(True, description="search an English question's keywords also by their "
                                  "CC-CEDICT Chinese words")
+    require_question_numbers: bool = Field(True, description="do not read a passage that lacks a number the "
+                                           "question names (a year, a count): it cannot answer it")
     early_stop: bool = Field(True, description="stop reading once no unread passage could outrank the best answer")
     # the top answer's span probability below which it is withheld and `no_answer` reported. Chosen for
     # reader v5 on data/eval/un-report-dev2.jsonl (its tuning set): the best F1 that withholds at most 5% of

@@ -14,6 +14,7 @@ from qa.bridge import bridged, load_glossary
 from qa.config import Settings
 from qa.indexing import open_index
 from qa.lru import LruCache
+from qa.numbers import missing_numbers, question_numbers, restates_number
 from qa.reader import Reader
 from qa.retriever import HybridRetriever
 from qa.script import in_script, script_of
@@ -93,12 +94,16 @@ class Pipeline:
         no span there (probability <= 1) could outrank it, so the top answer is the one reading all
         `read_k` would give (`QA_EARLY_STOP=false` reads them all, for more runner-up answers).
         A question in the other Chinese script than a passage is read in the passage's script
-        (`QA_FOLD_QUESTION_SCRIPT`). `no_answer_threshold` overrides the configured one for this
-        call (eval asks with 0).
+        (`QA_FOLD_QUESTION_SCRIPT`). A passage lacking a number the question names is not read, and an
+        answer that only restates one is dropped (`QA_REQUIRE_QUESTION_NUMBERS`, `qa/numbers.py`).
+        `no_answer_threshold` overrides the configured one for this call (eval asks with 0).
         """
         question = self.check_question(question)
         self.load()
         s = self.settings
+        numbers = question_numbers(question) if s.require_question_numbers else []
+        if numbers:
+            hits = [h for h in hits if not missing_numbers(numbers, h.passage.text)]
         hits = hits[: s.read_k]
         shares = np.exp([h.score for h in hits])
         shares = shares / shares.sum() if len(hits) else shares
@@ -112,6 +117,8 @@ class Pipeline:
             for span in spans:
                 i = batch[span.text_index]
                 answer = _make_answer(hits[i], span.start, span.end, span.score)
+                if numbers and restates_number(answer.text, numbers):
+                    continue
                 rank = span.score * shares[i]
                 best = max(best, rank)
                 key = normalize_answer(answer.text)

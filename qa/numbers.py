@@ -1,0 +1,68 @@
+"""Numbers a question names, and whether a passage holds them.
+
+A question that names a year or a count ("How many satellites were registered in 2021?") can be answered
+only by a passage that states it: one about 2022 holds a plausible wrong answer. The reader alone gives such
+answers high probability (dev2's unanswerable questions), so a passage lacking one of the question's numbers
+is not read. Chinese numerals in the passage count ("第二十七屆" holds 27, "二〇二二年" holds 2022), and
+a number matches inside a longer one ("2 billion" and "20億" pass), so the check errs towards reading.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "兩": 2, "两": 2}
+_POWERS = {"十": 10, "百": 100, "千": 1000}
+_CHINESE_RUN = re.compile("[零〇一二三四五六七八九兩两十百千]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3})")
+
+
+def _chinese_value(run: str) -> str:
+    """"二〇二二" -> "2022" (digit by digit), "二十七" -> "27", "一百二十" -> "120"."""
+    if all(c in _DIGITS for c in run):
+        return "".join(str(_DIGITS[c]) for c in run)
+    total, digit = 0, None
+    for c in run:
+        if c in _DIGITS:
+            digit = _DIGITS[c]
+        else:
+            total += (1 if digit is None else digit) * _POWERS[c]
+            digit = None
+    return str(total + (digit or 0))
+
+
+def with_arabic_numerals(text: str) -> str:
+    """The text with full-width digits, thousands separators and Chinese numerals as plain Arabic numbers."""
+    text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text))
+    return _CHINESE_RUN.sub(lambda m: _chinese_value(m.group()), text)
+
+
+def question_numbers(question: str) -> list[str]:
+    """The Arabic numbers a question names ("2021", "1.5"); Chinese numerals in a question are not counted."""
+    return sorted(set(_NUMBER.findall(_THOUSANDS.sub("", unicodedata.normalize("NFKC", question)))))
+
+
+def missing_numbers(numbers: list[str], passage: str) -> list[str]:
+    """Those of the question's numbers that the passage does not hold (a decimal may lose its point:
+    "1.5 million" and "150萬")."""
+    if not numbers:
+        return []
+    text = with_arabic_numerals(passage)
+    return [n for n in numbers if not _holds(text, n)]
+
+
+def _holds(text: str, number: str) -> bool:
+    if number in text or number.replace(".", "") in text:
+        return True
+    # a decade is also written by its last two digits: "1950年代" is "(20世紀)50年代"
+    return len(number) == 4 and number.endswith("0") and f"{number[2:]}年代" in text
+
+
+def restates_number(answer: str, numbers: list[str]) -> bool:
+    """Whether the answer is only a number the question already names ("2022年" for "2022年哪一個月?"): a
+    question does not ask for what it says (4 of the 888 DRCD/CMRC dev questions naming a number have such
+    a gold answer)."""
+    found = _NUMBER.findall(with_arabic_numerals(answer))
+    return bool(found) and all(n in numbers for n in found) and len(_NUMBER.sub("", answer).strip()) <= 2
