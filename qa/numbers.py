@@ -64,5 +64,6 @@ def restates_number(answer: str, numbers: list[str]) -> bool:
     """Whether the answer is only a number the question already names ("2022年" for "2022年哪一個月?"): a
     question does not ask for what it says (4 of the 888 DRCD/CMRC dev questions naming a number have such
     a gold answer)."""
-    found = _NUMBER.findall(with_arabic_numerals(answer))
+    answer = with_arabic_numerals(answer)
+    found = _NUMBER.findall(answer)
     return bool(found) and all(n in numbers for n in found) and len(_NUMBER.sub("", answer).strip()) <= 2

@@ -48,6 +48,7 @@ def test_a_passage_must_hold_the_numbers_a_question_names(question, passage, mis
 def test_an_answer_that_only_restates_a_question_number_is_not_an_answer():
     numbers = question_numbers("《昆明-蒙特利爾全球生物多樣性框架》是在2022年哪一個月通過的?")
     assert restates_number("2022年", numbers)
+    assert restates_number("二〇二二年", numbers)
     assert not restates_number("2022年12月", numbers)
     assert not restates_number("80億", numbers)
     assert not restates_number("聯合國", numbers)
