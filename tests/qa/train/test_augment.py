@@ -9,7 +9,7 @@ import random
 import pytest
 
 from qa.squad import SquadParagraph, SquadQuestion, read_squad
-from qa.train.augment import answer_removed, code_switch, training_mix, translated, unanswerable
+from qa.train.augment import answer_removed, code_switch, script_copies, training_mix, translated, unanswerable
 from qa.train.data import TrainConfig, featurize
 
 
@@ -57,6 +57,17 @@ def test_english_answer_removed_questions_are_bridged_to_the_cut_paragraph():
     assert "2006" not in cut.paragraph.context
 
 
+def test_script_copies_are_the_whole_question_in_the_other_script_with_offsets_kept():
+    simplified = _question("c-1", "粮食", "c-p1", "黑海倡议运出了3200万吨谷物。", "运出了多少谷物?", "3200万吨")
+    copies = {q.id: q for q in script_copies([GRAIN, simplified])}
+    assert copies["g-1-sc"].paragraph.context == "黑海倡议运出了3200万吨谷物和其他食品。"
+    assert copies["g-1-sc"].question == "运出了多少谷物?" and copies["g-1-sc"].answers == ("3200万吨",)
+    assert copies["c-1-sc"].paragraph.context == "黑海倡議運出了3200萬噸穀物。"
+    for q in copies.values():
+        (start,), (answer,) = q.starts, q.answers
+        assert q.paragraph.context[start : start + len(answer)] == answer
+
+
 def test_translated_questions_are_bridged_to_their_paragraph(tmp_path):
     path = tmp_path / "en.jsonl"
     path.write_text(json.dumps({"id": "g-1", "question": "How much grain was shipped?"}) + "\n", encoding="utf-8")
@@ -81,12 +92,12 @@ def test_training_mix_holds_what_the_recipe_asks_for(tmp_path):
     translations = tmp_path / "en.jsonl"
     translations.write_text(json.dumps({"id": "f-1", "question": "When was the fund set up?"}) + "\n")
     recipe = {"chinese": 2, "translations": [str(translations)], "code_switched": 2, "code_switch_share": 1.0,
-              "unanswerable": 1, "answer_removed": 5, "answer_removed_english": 5,
+              "unanswerable": 1, "answer_removed": 5, "answer_removed_english": 5, "script_copies": 1,
               "english_squad": str(squad), "english_squad_questions": 3}
     mix, counts = training_mix([GRAIN, PORT, SCHOOL, FUND], recipe, seed=13)
     assert counts == {"chinese": 2, "translated": 1, "code_switched": 2, "unanswerable": 1, "answer_removed": 1,
-                      "answer_removed_english": 1, "english_squad": 3}
-    assert len(mix) == 11 and len({q.id for q in mix}) == 11
+                      "answer_removed_english": 1, "script_copies": 1, "english_squad": 3}
+    assert len(mix) == 12 and len({q.id for q in mix}) == 12
     _, english = read_squad(squad)
     assert {q.id for q in mix if q.id.startswith("e")} <= {q.id for q in english}
 
