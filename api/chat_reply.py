@@ -21,6 +21,12 @@ NO_ANSWER: dict[Language, str] = {
     "en": "The document does not seem to answer this. These are the closest passages to read:",
 }
 
+UNMATCHED: dict[Language, str] = {  # the numbers a question names that no passage found holds
+    "zh-Hant": "(找到的段落都沒有提到 {}。)",
+    "zh-Hans": "(找到的段落都没有提到 {}。)",
+    "en": "(No passage found mentions {}.)",
+}
+
 
 def language_of(question: str) -> Language:
     """English without Chinese characters; else Simplified or, by default, Traditional (the report's script)."""
@@ -59,7 +65,10 @@ def compose_reply(result: AskResult) -> tuple[list[str], list[Annotation]]:
     """
     if result.no_answer or not result.answers:
         closest = [h.passage for h in result.hits[:CLOSEST]]
-        text = NO_ANSWER[language_of(result.question)]
+        language = language_of(result.question)
+        text = NO_ANSWER[language]
+        if result.unmatched_numbers:
+            text += "\n" + UNMATCHED[language].format(", ".join(result.unmatched_numbers))
         if closest:
             text += "\n\n" + "\n".join(f"- {_source(p, _quote(p, p.text[:EXCERPT_CHARS], 0))}" for p in closest)
         return [text], []

@@ -69,6 +69,9 @@ class AskResponse(BaseModel):
     passages: list[HitOut]
     timings_ms: dict[str, float]
     tokens_read: int = Field(0, description="tokens the reader ran over for this answer (0 when cached)")
+    unmatched_numbers: list[str] = Field(
+        default_factory=list, description="numbers the question names (a year, a count) that no passage found "
+        "holds: why there is no answer, when set")
 
 
 class Health(BaseModel):

@@ -104,7 +104,8 @@ def cmd_ask(args) -> int:
         print(json.dumps(ask_response(result), ensure_ascii=False, indent=2))
         return 0
     if result.no_answer:
-        print("The document does not seem to answer this. Closest passages:")
+        why = f" (no passage found mentions {', '.join(result.unmatched_numbers)})" if result.unmatched_numbers else ""
+        print(f"The document does not seem to answer this{why}. Closest passages:")
         for hit in result.hits[:3]:
             print(f"  [{_label(hit.passage)}] {hit.passage.text[:120]}…")
         return 0

@@ -53,6 +53,11 @@ def missing_numbers(numbers: list[str], passage: str) -> list[str]:
     return [n for n in numbers if not _holds(text, n)]
 
 
+def unmatched_numbers(numbers: list[str], passages: list[str]) -> list[str]:
+    """Those of the question's numbers that none of the passages holds: why they could not answer it."""
+    return [n for n in numbers if all(missing_numbers([n], text) for text in passages)]
+
+
 def _holds(text: str, number: str) -> bool:
     if number in text or number.replace(".", "") in text:
         return True

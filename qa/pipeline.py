@@ -14,7 +14,7 @@ from qa.bridge import bridged, load_glossary
 from qa.config import Settings
 from qa.indexing import open_index
 from qa.lru import LruCache
-from qa.numbers import missing_numbers, question_numbers, restates_number
+from qa.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
 from qa.reader import Reader
 from qa.retriever import HybridRetriever
 from qa.script import in_script, script_of
@@ -190,7 +190,10 @@ class Pipeline:
         answers, no_answer, tokens = self.read(question, hits, no_answer_threshold)
         read_ms = _ms(time.perf_counter() - t0)
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": round(retrieve_ms + read_ms, 1)}
-        return AskResult(question, answers, hits, no_answer, timings, tokens_read=tokens)
+        unmatched = []  # why there is no answer, when the question's numbers are
+        if no_answer and self.settings.require_question_numbers:
+            unmatched = unmatched_numbers(question_numbers(question), [h.passage.text for h in hits])
+        return AskResult(question, answers, hits, no_answer, timings, tokens_read=tokens, unmatched_numbers=unmatched)
 
     def ask(self, question: str, top_k: int | None = None, no_answer_threshold: float | None = None,
             use_cache: bool = True) -> AskResult:

@@ -44,6 +44,7 @@ def ask_response(result: AskResult) -> dict:
         "passages": [hit_dict(h) for h in result.hits],
         "timings_ms": result.timings_ms,
         "tokens_read": result.tokens_read,
+        "unmatched_numbers": result.unmatched_numbers,
     }
 
 

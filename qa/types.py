@@ -64,3 +64,4 @@ class AskResult:
     no_answer: bool
     timings_ms: dict[str, float] = field(default_factory=dict)
     tokens_read: int = 0  # tokens the reader ran over (padding included): what reading cost
+    unmatched_numbers: list[str] = field(default_factory=list)  # named by the question, held by no passage found

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not hold events back
 STREAM_DOC = (
     "Server-sent events, in this order: `passages` ({question, passages, timings_ms}) right after retrieval, "
-    "`answer` ({answers, no_answer}) after reading, then `done` ({timings_ms}); `error` ({error}) replaces "
-    "the rest if the server fails midway. Together they carry what `POST /v1/ask` returns."
+    "`answer` ({answers, no_answer, unmatched_numbers}) after reading, then `done` ({timings_ms}); `error` "
+    "({error}) replaces the rest if the server fails midway. Together they carry what `POST /v1/ask` returns."
 )
 
 router = APIRouter(tags=["answers"])
@@ -49,7 +49,8 @@ async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k
         result = await run_in_threadpool(pipeline.answer, question, hits, retrieve_ms)
         if await request.is_disconnected():  # the reader can't be interrupted; its answer can go unsent
             return
-        yield _event("answer", {"answers": [answer_dict(a) for a in result.answers], "no_answer": result.no_answer})
+        yield _event("answer", {"answers": [answer_dict(a) for a in result.answers], "no_answer": result.no_answer,
+                                "unmatched_numbers": result.unmatched_numbers})
         finished = True
         yield _event("done", {"timings_ms": result.timings_ms})
     except Exception:

@@ -48,6 +48,7 @@
       confidenceTitle: (pct) => `閱讀模型的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
       noAnswer: "文件中似乎沒有這個問題的答案。以下是最接近的段落,供您自行閱讀:",
+      unmatched: (numbers) => `(找到的段落都沒有提到 ${numbers}。)`,
       feedbackGroup: "這個回答有幫助嗎?",
       helpful: "有幫助",
       notHelpful: "沒有幫助",
@@ -80,6 +81,7 @@
       confidenceTitle: (pct) => `阅读模型的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
       noAnswer: "文档中似乎没有这个问题的答案。以下是最接近的段落,供您自行阅读:",
+      unmatched: (numbers) => `(找到的段落都没有提到 ${numbers}。)`,
       feedbackGroup: "这个回答有帮助吗?",
       helpful: "有帮助",
       notHelpful: "没有帮助",
@@ -112,6 +114,7 @@
       confidenceTitle: (pct) => `Reader confidence: ${pct}%`,
       others: (n) => `Other possible answers (${n})`,
       noAnswer: "The document does not seem to answer this. These are the closest passages to read:",
+      unmatched: (numbers) => `(No passage found mentions ${numbers}.)`,
       feedbackGroup: "Was this answer helpful?",
       helpful: "Helpful",
       notHelpful: "Not helpful",
@@ -354,6 +357,7 @@ input:focus-visible { outline-offset: 0; }
       } else if (event === "answer") {
         result.answers = data.answers;
         result.no_answer = data.no_answer;
+        result.unmatched_numbers = data.unmatched_numbers || [];
       } else if (event === "error") {
         throw new ApiError("", 500, false);
       } else if (event === "done") {
@@ -367,7 +371,8 @@ input:focus-visible { outline-offset: 0; }
     const response = await postJson(`${api}/v1/ask`, { question }, signal);
     if (!response.ok) throw await errorFrom(response);
     const data = await response.json();
-    return { passages: data.passages, answers: data.answers, no_answer: data.no_answer };
+    return { passages: data.passages, answers: data.answers, no_answer: data.no_answer,
+      unmatched_numbers: data.unmatched_numbers || [] };
   }
 
   class QaChat extends HTMLElement {
@@ -632,6 +637,9 @@ input:focus-visible { outline-offset: 0; }
       const nodes = [];
       if (turn.no_answer || !turn.answers || !turn.answers.length) {
         nodes.push(h("p", { class: "none", text: t.noAnswer }));
+        if (turn.unmatched_numbers && turn.unmatched_numbers.length) {
+          nodes.push(h("p", { class: "none unmatched", text: t.unmatched(turn.unmatched_numbers.join(", ")) }));
+        }
         for (const passage of (turn.passages || []).slice(0, 3)) {
           const { chip, full } = this.source(passage, passage, null);
           const preview = passage.text.length > PREVIEW_CHARS ? `${passage.text.slice(0, PREVIEW_CHARS)}…` : passage.text;

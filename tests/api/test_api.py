@@ -30,6 +30,13 @@ def test_ask_shape(client):
     assert set(body["timings_ms"]) - {"cached"} == {"retrieve", "read", "total"}  # "cached": asked before
 
 
+def test_no_answer_names_the_numbers_no_passage_holds(client):
+    body = client.post("/v1/ask", json={"question": "兩個人道主義集合基金2017年為阿富汗撥了多少款?"}).json()
+    assert body["no_answer"] is True and body["unmatched_numbers"] == ["2017"]
+    answered = client.post("/v1/ask", json={"question": "2022年全球人口突破了哪個里程碑數字?"}).json()
+    assert answered["no_answer"] is False and answered["unmatched_numbers"] == []
+
+
 def test_a_small_answer_score_keeps_its_digits():
     """A shown answer may score far below 1e-4 (thresholds are settings): rounding to 4 places would
     report it as 0, and `qa eval --url` would then score it as withheld."""

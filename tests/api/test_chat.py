@@ -105,6 +105,12 @@ def test_no_answer_is_an_honest_sentence_in_the_question_s_language(sdk, pipelin
     assert annotations == []
 
 
+def test_no_answer_says_which_numbers_no_passage_mentions():
+    (text,), annotations = compose_reply(AskResult("How much was allocated in 2019?", [], [], True,
+                                                   unmatched_numbers=["2019"]))
+    assert text == NO_ANSWER["en"] + "\n(No passage found mentions 2019.)" and annotations == []
+
+
 def test_the_language_is_told_by_script():
     assert [language_of(q) for q, _ in UNANSWERABLE] == [lang for _, lang in UNANSWERABLE]
     assert language_of("UN 2022年的預算?") == "zh-Hant" and language_of("2022?") == "en"

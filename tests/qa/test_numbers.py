@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.numbers import missing_numbers, question_numbers, restates_number, with_arabic_numerals
+from qa.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers, with_arabic_numerals
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,9 @@ def test_an_answer_that_only_restates_a_question_number_is_not_an_answer():
     assert not restates_number("2022年12月", numbers)
     assert not restates_number("80億", numbers)
     assert not restates_number("聯合國", numbers)
+
+
+def test_unmatched_numbers_are_those_no_passage_holds():
+    passages = ["2022年批准了2.31億美元。", "2021年的報告。"]
+    assert unmatched_numbers(["2021", "2022", "2019"], passages) == ["2019"]
+    assert unmatched_numbers([], passages) == []
