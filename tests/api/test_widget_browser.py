@@ -32,6 +32,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 WIDGET_JS = Path(__file__).resolve().parents[2] / "api" / "static" / "widget.js"
 QUESTION = "2022年人道主義應急計劃實際需要多少資金?"
 UNANSWERABLE = "火星上有幾隻貓?"
+UNMATCHED_YEAR = "兩個人道主義集合基金2017年為阿富汗撥了多少款?"
 PAYLOAD = "<img src=x onerror=alert(1)>"
 HOW_TO = ("needs Debian's Chromium and Playwright for Python: `apt-get install chromium` and "
           "`pip install -e '.[test]'` (do not run `playwright install`; the tests drive /usr/bin/chromium)")
@@ -202,7 +203,14 @@ def test_phone_keyboard_only_history_survives_reload_and_no_answer_is_honest(bro
     expect(reply.locator(".none")).to_contain_text("文件中似乎沒有這個問題的答案")
     expect(reply.locator(".source .chip")).to_have_count(3)  # the closest passages, to read
     expect(reply.locator("article.answer")).to_have_count(0)
+    expect(reply.locator(".unmatched")).to_have_count(0)  # no number in that question
     page.screenshot(path=str(ARTIFACTS / "widget-phone-no-answer.png"))
+
+    page.keyboard.type(UNMATCHED_YEAR)  # the report gives 2022's figure: the reply says which number is missing
+    page.keyboard.press("Enter")
+    reply = page.locator("qa-chat .turn").nth(2).locator(".reply")
+    expect(reply.locator(".unmatched")).to_have_text("(找到的段落都沒有提到 2017。)")
+    expect(reply.locator("article.answer")).to_have_count(0)
     page.context.close()
 
 
