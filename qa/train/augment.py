@@ -55,7 +55,7 @@ def translated(questions: list[SquadQuestion], path: Path) -> list[SquadQuestion
 def gloss_of_word() -> dict[str, str]:
     """Chinese word (2–4 characters, either script) → its first CC-CEDICT gloss."""
     table: dict[str, str] = {}
-    for traditional, simplified, glosses in cedict_entries():
+    for traditional, simplified, _, glosses in cedict_entries():
         if glosses and 2 <= len(traditional) <= MAX_WORD:
             table.setdefault(traditional, glosses[0])
             table.setdefault(simplified, glosses[0])

@@ -29,3 +29,20 @@ def test_the_keyword_query_adds_chinese_words_in_both_scripts_whatever_the_passa
     assert query.startswith(QUESTION + " ") and "黑海" in added and {"穀物", "谷物"} & set(added)
     assert 0 < len(added) <= SEARCH_MAX
     assert keyword_query("What is it?") == "What is it?"
+
+
+def test_a_chinese_name_in_pinyin_is_looked_up_by_its_pinyin():
+    # CC-CEDICT glosses 浙江 "Zhejiang province (Chekiang) in east China, …": no gloss key is "zhejiang"
+    added = keyword_query("Who succeeded Yang Shande as military governor of Zhejiang?").split()
+    assert added[added.index("Zhejiang?") + 1] == "浙江"  # the name's own word comes first
+    words = passage_keywords("In what year did Duan Qirui's government sign the loans?", "段祺瑞政府與日本簽訂借款")
+    assert "段祺瑞" in words
+
+
+def test_a_whole_name_is_not_also_looked_up_by_its_parts():
+    query = keyword_query("What did Duan Qirui command?")
+    assert "段祺瑞" in query and "奇瑞" not in query.replace("段祺瑞", "")  # "Qirui" alone is a car maker
+
+
+def test_only_capitalised_words_are_taken_for_names():
+    assert "浙江" not in keyword_query("what is zhejiang known for?").split()[5:]
