@@ -4,7 +4,9 @@ A question that names a year or a count ("How many satellites were registered in
 only by a passage that states it: one about 2022 holds a plausible wrong answer. The reader alone gives such
 answers high probability (dev2's unanswerable questions), so a passage lacking one of the question's numbers
 is not read. Chinese numerals in the passage count ("第二十七屆" holds 27, "二〇二二年" holds 2022), and
-a number matches inside a longer one ("2 billion" and "20億" pass), so the check errs towards reading.
+a number matches inside a longer one ("2 billion" and "20億" pass), and a number with its scale word matches
+the same amount at another scale ("260 million" and "2.6億", "100,000" and "10萬"), so the check errs towards
+reading.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇
 _POWERS = {"十": 10, "百": 100, "千": 1000}
 _CHINESE_RUN = re.compile("[零〇一二三四五六七八九兩两十百千]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "千": 1e3, "萬": 1e4, "万": 1e4,
+           "億": 1e8, "亿": 1e8, "萬億": 1e12, "万亿": 1e12}
+_CHINESE_SCALE = "萬億|万亿|萬|万|億|亿"
+_ENGLISH_SCALE = r"\s?(?:thousand|million|billion|trillion)\b"
+_QUESTION_NUMBER = re.compile(rf"\d+(?:\.\d+)?(?:{_CHINESE_SCALE}|{_ENGLISH_SCALE})?", re.I)
+_AMOUNT = re.compile(rf"(\d+(?:\.\d+)?)(?:多|余|餘)?({_CHINESE_SCALE}|千|{_ENGLISH_SCALE})?", re.I)  # "3200多萬"
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3})")
 
 
@@ -40,8 +48,10 @@ def with_arabic_numerals(text: str) -> str:
 
 
 def question_numbers(question: str) -> list[str]:
-    """The Arabic numbers a question names ("2021", "1.5"); Chinese numerals in a question are not counted."""
-    return sorted(set(_NUMBER.findall(_THOUSANDS.sub("", unicodedata.normalize("NFKC", question)))))
+    """The Arabic numbers a question names, with their scale word ("2021", "1.5", "260 million", "2.6億");
+    Chinese numerals in a question are not counted."""
+    text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", question))
+    return sorted({" ".join(m.split()).lower() for m in _QUESTION_NUMBER.findall(text)})
 
 
 def missing_numbers(numbers: list[str], passage: str) -> list[str]:
@@ -59,16 +69,24 @@ def unmatched_numbers(numbers: list[str], passages: list[str]) -> list[str]:
 
 
 def _holds(text: str, number: str) -> bool:
-    if number in text or number.replace(".", "") in text:
+    digits = _NUMBER.match(number).group()
+    if digits in text or digits.replace(".", "") in text:
         return True
     # a decade is also written by its last two digits: "1950年代" is "(20世紀)50年代"
-    return len(number) == 4 and number.endswith("0") and f"{number[2:]}年代" in text
+    if len(number) == 4 and number.endswith("0") and f"{number[2:]}年代" in text:
+        return True
+    return _amount(_AMOUNT.match(number)) in {_amount(m) for m in _AMOUNT.finditer(text)}
+
+
+def _amount(match: re.Match) -> float:
+    scale = _SCALES[match.group(2).strip().lower()] if match.group(2) else 1
+    return round(float(match.group(1)) * scale, 2)
 
 
 def restates_number(answer: str, numbers: list[str]) -> bool:
     """Whether the answer is only a number the question already names ("2022年" for "2022年哪一個月?"): a
     question does not ask for what it says (4 of the 888 DRCD/CMRC dev questions naming a number have such
     a gold answer)."""
-    answer = with_arabic_numerals(answer)
+    answer, named = with_arabic_numerals(answer), {_NUMBER.match(n).group() for n in numbers}
     found = _NUMBER.findall(answer)
-    return bool(found) and all(n in numbers for n in found) and len(_NUMBER.sub("", answer).strip()) <= 2
+    return bool(found) and all(n in named for n in found) and len(_NUMBER.sub("", answer).strip()) <= 2

@@ -27,6 +27,7 @@ def test_a_question_names_its_arabic_numbers_only():
     assert question_numbers("2022至2023年度預算是多少?") == ["2022", "2023"]
     assert question_numbers("二〇二一年批准了多少資金?") == []  # Chinese numerals in a question are not counted
     assert question_numbers("What warming limit is 1.5 degrees?") == ["1.5"]
+    assert question_numbers("Did 260 Million people or 2.6億 need it?") == ["2.6億", "260 million"]  # with the scale
 
 
 @pytest.mark.parametrize(
@@ -39,6 +40,11 @@ def test_a_question_names_its_arabic_numbers_only():
         ("1.5 million people?", "150萬人", []),  # a decimal may lose its point
         ("哪一種藝術形式在1950年代被鼓勵?", "20世紀50年代官方鼓勵社會主義現實主義", []),  # a decade
         ("哪一種藝術形式在1957年被鼓勵?", "20世紀50年代官方鼓勵社會主義現實主義", ["1957"]),
+        ("Which fund gave 260 million dollars?", "該基金撥款2.6億美元", []),  # the same amount at another scale
+        ("Who hosted 100,000 refugees?", "收容了10萬難民", []),
+        ("Who exported 32 million tonnes?", "3200多萬噸穀物", []),
+        ("Which fund gave 270 million dollars?", "該基金撥款2.6億美元", ["270 million"]),
+        ("2022年有2.6億人需要援助嗎?", "近2.6億人需要緊急糧食援助", ["2022"]),
     ],
 )
 def test_a_passage_must_hold_the_numbers_a_question_names(question, passage, missing):
@@ -52,6 +58,7 @@ def test_an_answer_that_only_restates_a_question_number_is_not_an_answer():
     assert not restates_number("2022年12月", numbers)
     assert not restates_number("80億", numbers)
     assert not restates_number("聯合國", numbers)
+    assert restates_number("2.6億", question_numbers("2.6億人需要什麼援助?"))
 
 
 def test_unmatched_numbers_are_those_no_passage_holds():
