@@ -11,6 +11,7 @@ import numpy as np
 from embeddings.e5_package import ensure_packaged_model
 from embeddings.encoder import Embedder
 from qa.bridge import bridged, load_glossary
+from qa.confidence import answer_confidence
 from qa.config import Settings
 from qa.indexing import open_index
 from qa.lru import LruCache
@@ -116,7 +117,7 @@ class Pipeline:
             tokens += cost
             for span in spans:
                 i = batch[span.text_index]
-                answer = _make_answer(hits[i], span.start, span.end, span.score)
+                answer = _make_answer(hits[i], span.start, span.end, span.score, s.calibrate_confidence)
                 if numbers and restates_number(answer.text, numbers):
                     continue
                 rank = span.score * shares[i]
@@ -222,12 +223,16 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def _make_answer(hit: Hit, start: int, end: int, score: float) -> Answer:
+def _make_answer(hit: Hit, start: int, end: int, span_probability: float, calibrate: bool) -> Answer:
+    """The span as an answer, scored by its confidence (`qa/confidence.py`), or by the reader's probability
+    alone with `QA_CALIBRATE_CONFIDENCE=false`."""
     text = hit.passage.text
+    score = answer_confidence(span_probability, hit.score, hit.candidates) if calibrate else span_probability
     lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
     return Answer(
         text=text[start:end],
         score=score,
+        span_probability=span_probability,
         passage=hit.passage,
         start=start,
         end=end,

@@ -113,6 +113,7 @@ class HybridRetriever:
                 dense_rank=dense_rank[ids[i]],
                 sparse_rank=sparse_rank.get(ids[i]),
                 focus=None if best_sentence[i] is None else self.sentence_span(passages[ids[i]], best_sentence[i]),
+                candidates=len(ids),
             )
             for i in order
             if ids[i] in passages

@@ -42,6 +42,7 @@ class Hit:
     dense_rank: int | None = None  # 1-based; None when outside that retriever's candidates
     sparse_rank: int | None = None
     focus: tuple[int, int] | None = None  # char span of the passage's sentence closest to the question
+    candidates: int = 0  # how many passages `score` was z-normalised over
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,12 @@ class Answer:
     """A verbatim span of a passage: `passage.text[start:end] == text` always holds."""
 
     text: str
-    score: float  # the reader's probability for the span within its window, 0-1
+    score: float  # how likely the answer is right, 0-1 (`qa/confidence.py`); `no_answer` is decided on it
     passage: Passage
     start: int
     end: int
     context: str  # a window of the passage around the span
+    span_probability: float | None = None  # the reader's probability for the span within its window
 
 
 @dataclass

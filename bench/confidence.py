@@ -1,0 +1,95 @@
+"""Fit the answer confidence of `qa/confidence.py` and choose its no-answer thresholds on the tuning set.
+
+    python -m bench.confidence [--dev2 data/eval/un-report-dev2.jsonl]
+
+Each question with an answer gives (ln span probability, fused retrieval z-score of its passage) and whether
+the document answers it; a logistic regression (L2, C=1, intercept not penalised) is fitted by Newton's method.
+Then, per language (questions with Chinese characters or not), the thresholds with the best F1 that withhold
+at most 5% of the answerable questions. It prints the constants to paste into qa/confidence.py and
+qa/config.py; the set it reads is a tuning set, so report accuracy on others (held-out DRCD, bench.run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def features(pipeline, questions) -> list[dict]:
+    """The top answer's features, its F1 and whether the question is answerable, asked as `qa eval` asks."""
+    from qa.eval.backends import RETRIEVE_K
+    from qa.eval.metrics import f1_score
+    from qa.text import has_cjk
+
+    rows = []
+    for q in questions:
+        hits = pipeline.search(q.question, RETRIEVE_K)
+        answers, _, _ = pipeline.read(q.question, hits, no_answer_threshold=0.0)
+        if not answers:
+            continue
+        top = answers[0]
+        passage_score = next(h.score for h in hits if h.passage.id == top.passage.id)
+        rows.append({"x": [math.log(max(top.span_probability, 1e-12)), passage_score], "y": q.answerable,
+                     "f1": max((f1_score(top.text, [a]) for a in q.answers), default=0.0),
+                     "chinese": has_cjk(q.question)})
+    return rows
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, c: float = 1.0, steps: int = 50) -> np.ndarray:
+    """(bias, weights...) minimising 0.5|w|^2 + c * log loss (scikit-learn's LogisticRegression default)."""
+    a = np.hstack([np.ones((len(x), 1)), x])
+    w = np.zeros(a.shape[1])
+    penalty = np.diag([0.0] + [1.0 / c] * x.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-a @ w))
+        grad = a.T @ (p - y) + penalty @ w
+        hess = a.T @ (a * (p * (1 - p))[:, None]) + penalty
+        w -= np.linalg.solve(hess, grad)
+    return w
+
+
+def pick_thresholds(rows: list[dict], confidence: np.ndarray, n_questions: int, n_answerable: int):
+    """(Chinese, other) thresholds with the best F1 over the set withholding at most 5% of answerable ones."""
+    chinese = np.array([r["chinese"] for r in rows])
+    best = None
+    for tz in [0.0, *sorted(set(confidence[chinese]))]:
+        for te in [0.0, *sorted(set(confidence[~chinese]))]:
+            kept = confidence >= np.where(chinese, tz, te)
+            withheld = sum(r["y"] and not k for r, k in zip(rows, kept)) + (n_answerable - sum(r["y"] for r in rows))
+            f1 = sum(r["f1"] if k else float(not r["y"]) for r, k in zip(rows, kept))
+            f1 += n_questions - len(rows)  # questions without any answer: right only if unanswerable
+            if withheld <= 0.05 * n_answerable and (best is None or f1 > best[0] + 1e-9):
+                best = (f1, tz, te)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dev2", type=Path, default=ROOT / "data" / "eval" / "un-report-dev2.jsonl")
+    args = parser.parse_args(argv)
+
+    from qa.config import Settings
+    from qa.eval.backends import configured_pipeline
+    from qa.eval.questions import load_dataset
+
+    questions = load_dataset(args.dev2)
+    rows = features(configured_pipeline(Settings()), questions)
+    x, y = np.array([r["x"] for r in rows]), np.array([float(r["y"]) for r in rows])
+    w = fit_logistic(x, y)
+    confidence = 1 / (1 + np.exp(-(w[0] + x @ w[1:])))
+    answerable = sum(q.answerable for q in questions)
+    f1, tz, te = pick_thresholds(rows, confidence, len(questions), answerable)
+    print(f"{len(rows)} of {len(questions)} questions with an answer")
+    print(f"BIAS = {w[0]:.3f}\nSPAN_WEIGHT = {w[1]:.3f}\nPASSAGE_WEIGHT = {w[2]:.3f}")
+    print(f"thresholds: Chinese {tz:.4f}, other {te:.4f} (just below the chosen question's confidence); "
+          f"F1 over the set {100 * f1 / len(questions):.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,27 @@
+"""The answer confidence: a probability that rises with the span's probability and with its passage's score."""
+
+from __future__ import annotations
+
+from qa.confidence import answer_confidence
+
+
+def test_confidence_is_a_probability_rising_with_both_inputs():
+    grid = [(p, z) for p in (1e-9, 1e-3, 0.2, 0.9, 1.0) for z in (-2.0, 0.0, 1.5, 4.0)]
+    assert all(0.0 < answer_confidence(p, z) < 1.0 for p, z in grid)
+    assert answer_confidence(0.9, 1.5) > answer_confidence(0.2, 1.5) > answer_confidence(1e-3, 1.5)
+    assert answer_confidence(0.5, 4.0) > answer_confidence(0.5, 0.0) > answer_confidence(0.5, -2.0)
+
+
+def test_a_sure_span_in_a_weakly_matched_passage_is_less_sure_than_in_a_strong_one():
+    # the case the fit is for: the reader is sure of a plausible span in a passage about something else
+    assert answer_confidence(0.9, -0.5) < 0.74 <= answer_confidence(0.9, 3.0)
+
+
+def test_a_span_probability_of_zero_still_scores():
+    assert 0.0 < answer_confidence(0.0, 2.0) < answer_confidence(1e-6, 2.0)
+
+
+def test_over_a_few_candidates_the_passage_counts_as_a_typical_match():
+    # one passage: its z-score is 0 whatever it says, which would withhold every answer of a tiny collection
+    assert answer_confidence(0.9, 0.0, candidates=1) == answer_confidence(0.9, 4.26, candidates=50)
+    assert answer_confidence(0.9, 0.0, candidates=1) > 0.74 > answer_confidence(0.01, 0.0, candidates=1)
