@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     f1, tz, te = pick_thresholds(rows, confidence, len(questions), answerable)
     print(f"{len(rows)} of {len(questions)} questions with an answer")
     print(f"BIAS = {w[0]:.3f}\nSPAN_WEIGHT = {w[1]:.3f}\nPASSAGE_WEIGHT = {w[2]:.3f}")
-    print(f"thresholds: Chinese {tz:.4f}, other {te:.4f} (just below the chosen question's confidence); "
+    print(f"thresholds: Chinese {tz:.4f}, other {te:.4f} (the lowest confidence kept; ship a value just below it); "
           f"F1 over the set {100 * f1 / len(questions):.1f}")
     return 0
 

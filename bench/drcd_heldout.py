@@ -50,6 +50,26 @@ def write_held_out(drcd: Path, out_dir: Path) -> list[tuple[Path, int, int]]:
     return written
 
 
+def write_without_gold(drcd: Path, out_dir: Path) -> tuple[Path, list[Path]]:
+    """DRCD dev without the paragraphs the held-out questions were asked about, and those questions (Chinese,
+    and half B in English) as questions it does not answer: an untouched test of `no_answer`, where the
+    closest passages are the same article's other paragraphs. (corpus path, [question files])."""
+    data = json.loads(drcd.read_text(encoding="utf-8"))
+    held_out = {path.name: json.loads(path.read_text(encoding="utf-8")) for path, _, _ in write_held_out(drcd, out_dir)}
+    gold = {p["context"] for a in held_out["drcd-heldout.json"]["data"] for p in a["paragraphs"]}
+    articles = [{**a, "paragraphs": [p for p in a["paragraphs"] if p["context"] not in gold]} for a in data["data"]]
+    corpus = out_dir / "drcd-without-gold.json"
+    corpus.write_text(json.dumps({**data, "data": articles}, ensure_ascii=False), encoding="utf-8")
+    files = []
+    for name, script in (("drcd-heldout.json", "traditional"), ("drcd-heldout-B-en.json", "english")):
+        path = out_dir / name.replace(".json", "-without-gold.jsonl")
+        rows = [{"id": q["id"], "question": q["question"], "answers": [], "paragraph": None, "script": script}
+                for a in held_out[name]["data"] for p in a["paragraphs"] for q in p["qas"]]
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        files.append(path)
+    return corpus, files
+
+
 def in_english(article: dict, english: dict[str, str]) -> dict:
     """The article with each question that has a translation asked in English (the others left out)."""
     paragraphs = [

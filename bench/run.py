@@ -100,6 +100,23 @@ def bench_drcd_answers(drcd, drcd_path: Path) -> dict:
     return scores
 
 
+def bench_drcd_without_gold(settings, drcd_path: Path) -> dict:
+    """The held-out questions over DRCD dev with their own paragraphs removed: how many get `no_answer`
+    (the same article's other paragraphs are the closest; nothing was tuned on these)."""
+    from bench.drcd_heldout import write_without_gold
+    from qa.eval import evaluate, load_dataset, squad_pipeline
+
+    scores = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus, files = write_without_gold(drcd_path, Path(tmp))
+        pipeline = squad_pipeline(corpus, settings, index_dir=ROOT / "var" / "bench" / "drcd-without-gold-index",
+                                  progress=True)
+        for path, key in zip(files, ("drcd_without_gold", "drcd_without_gold_en")):
+            m = evaluate(pipeline, load_dataset(path))["metrics"]
+            scores[key] = {"n": m["no_ans"]["n"], "withheld": m["no_ans"]["em"]}
+    return scores
+
+
 def bench_dev2(pipeline, path: Path) -> dict:
     """The 180-question tuning set (60 English, 40 Simplified, 20 Traditional answerable; 60 unanswerable)."""
     from qa.eval import evaluate, load_dataset
@@ -180,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         out["drcd_retrieval"] = {**r["metrics"]["retrieval"], "latency_ms": r["metrics"]["latency_ms"]}
         print("DRCD answers for the reader's held-out articles …", file=sys.stderr)
         out.update(bench_drcd_answers(drcd, args.drcd))
+        print("DRCD without the held-out questions' paragraphs (no_answer; index cached in var/bench) …",
+              file=sys.stderr)
+        out.update(bench_drcd_without_gold(settings, args.drcd))
     if "reader" not in args.skip:
         print("reader on the DRCD validation split …", file=sys.stderr)
         bench_reader_validation(settings, out)
@@ -242,6 +262,10 @@ def print_summary(out: dict) -> None:
         a = out["drcd_answers_en"]
         print(f"DRCD answers, held-out half B asked in English (n={a['n']}): F1 {a['f1']:.1f}  EM {a['em']:.1f}  "
               f"citation {a['citation_accuracy']:.1f}%")
+    for key, label in (("drcd_without_gold", "in Chinese"), ("drcd_without_gold_en", "half B in English")):
+        if key in out:
+            print(f"DRCD held-out questions, their paragraphs removed, {label} (n={out[key]['n']}): "
+                  f"{out[key]['withheld']:.1f}% withheld")
     for key, label in (("reader_drcd_validation", "DRCD validation split"),
                        ("reader_drcd_validation_en", "its half B asked in English")):
         if key in out:
