@@ -97,7 +97,8 @@ class Pipeline:
         A question in the other Chinese script than a passage is read in the passage's script
         (`QA_FOLD_QUESTION_SCRIPT`). A passage lacking a number the question names is not read, and an
         answer that only restates one is dropped (`QA_REQUIRE_QUESTION_NUMBERS`, `qa/numbers.py`).
-        `no_answer_threshold` overrides the configured one for this call (eval asks with 0).
+        The top answer is withheld when its confidence (span probability and passage score, `qa/confidence.py`)
+        is below the threshold; `no_answer_threshold` overrides the configured one for this call (eval asks with 0).
         """
         question = self.check_question(question)
         self.load()
