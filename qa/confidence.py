@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 
-BIAS = 0.367
-SPAN_WEIGHT = 0.424
-PASSAGE_WEIGHT = 0.428
+BIAS = 0.408
+SPAN_WEIGHT = 0.427
+PASSAGE_WEIGHT = 0.422
 _FLOOR = 1e-12  # a span probability of 0 (underflow) still has a finite log
 # z-scores over a handful of passages do not tell a match from a near miss (over n passages none exceeds
 # sqrt(n - 1)): below this many candidates a passage counts as a typical match, the median fused score of

@@ -45,7 +45,7 @@
       box: (title) => `專欄:${title}`,
       expand: "顯示完整段落",
       confidence: { high: "信心高", medium: "信心中等", low: "信心低" },
-      confidenceTitle: (pct) => `閱讀模型的信心:${pct}%`,
+      confidenceTitle: (pct) => `答案的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
       noAnswer: "文件中似乎沒有這個問題的答案。以下是最接近的段落,供您自行閱讀:",
       unmatched: (numbers) => `(找到的段落都沒有提到 ${numbers}。)`,
@@ -78,7 +78,7 @@
       box: (title) => `专栏:${title}`,
       expand: "显示完整段落",
       confidence: { high: "信心高", medium: "信心中等", low: "信心低" },
-      confidenceTitle: (pct) => `阅读模型的信心:${pct}%`,
+      confidenceTitle: (pct) => `答案的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
       noAnswer: "文档中似乎没有这个问题的答案。以下是最接近的段落,供您自行阅读:",
       unmatched: (numbers) => `(找到的段落都没有提到 ${numbers}。)`,
@@ -111,7 +111,7 @@
       box: (title) => `Box: ${title}`,
       expand: "Show the full paragraph",
       confidence: { high: "High confidence", medium: "Medium confidence", low: "Low confidence" },
-      confidenceTitle: (pct) => `Reader confidence: ${pct}%`,
+      confidenceTitle: (pct) => `Answer confidence: ${pct}%`,
       others: (n) => `Other possible answers (${n})`,
       noAnswer: "The document does not seem to answer this. These are the closest passages to read:",
       unmatched: (numbers) => `(No passage found mentions ${numbers}.)`,
@@ -283,9 +283,11 @@ input:focus-visible { outline-offset: 0; }
     return [text.slice(0, s), h("mark", { text: text.slice(s, e) }), text.slice(e)];
   }
 
+  // Levels of the answer confidence, drawn on dev2 (mean F1 of shown answers ≥ 0.9: 0.83, 0.8–0.9: 0.74,
+  // below: 0.51) and holding on held-out DRCD (0.84 / 0.70 / 0.22); redraw them when the confidence is refit.
   function confidenceLevel(score) {
-    if (score >= 0.7) return "high";
-    if (score >= 0.3) return "medium";
+    if (score >= 0.9) return "high";
+    if (score >= 0.8) return "medium";
     return "low";
   }
 

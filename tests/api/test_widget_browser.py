@@ -121,6 +121,8 @@ def test_desktop_ask_see_the_cited_span_expand_and_send_feedback(browser, expect
     chip = answer.locator(".chip")
     expect(chip).to_have_text(f"第{best.passage.paragraph}段 · {best.passage.section}")
     expect(answer.locator(".confidence")).to_have_attribute("title", re.compile(r"信心:\d+%"))
+    level = "high" if best.score >= 0.9 else "medium" if best.score >= 0.8 else "low"  # the widget's levels
+    expect(answer.locator(".confidence")).to_have_attribute("data-level", level)
     expect(page.locator("qa-chat [role=status][aria-live=polite]")).to_contain_text(f"回答:{best.text}")
 
     full = answer.locator(".full")

@@ -182,7 +182,7 @@ def test_a_passage_lacking_the_year_a_question_names_is_not_read(variant):
 
 
 def test_an_answer_is_scored_by_its_span_and_its_passage_together(variant):
-    question = "非洲大陆自由贸易区目前有多少个成员国?"  # dev2-144: the report does not say; p150 names 136 countries
+    question = "烏克蘭人道主義應急計劃在2022年總共需要多少資金?"  # dev2-162: the report does not say; p119 names 520億美元
     span_only = variant(calibrate_confidence=False, no_answer_threshold=0.02).ask(question, use_cache=False)
     calibrated = variant(calibrate_confidence=True)
     assert not span_only.no_answer and span_only.answers[0].score == span_only.answers[0].span_probability
@@ -192,3 +192,11 @@ def test_an_answer_is_scored_by_its_span_and_its_passage_together(variant):
     hit = next(h for h in answered.hits if h.passage.id == top.passage.id)
     assert "80億" in top.text and top.score >= calibrated.settings.no_answer_threshold
     assert hit.candidates >= 50 and top.score == pytest.approx(answer_confidence(top.span_probability, hit.score))
+
+
+def test_answers_from_a_weaker_passage_need_a_surer_span_the_more_retrieval_counts(variant):
+    question = "Where was the climate conference held that agreed to set up a fund for loss and damage?"  # dev2-003
+    sharp, flat = (variant(passage_rank_weight=w).ask(question, use_cache=False) for w in (2.0, 1.0))
+    assert sharp.hits[0].passage.paragraph == flat.hits[0].passage.paragraph == 24  # p24 says where: Sharm el-Sheikh
+    assert "沙姆沙伊赫" in sharp.answers[0].text and sharp.answers[0].passage.paragraph == 24
+    assert flat.answers[0].passage.paragraph != 24  # a surer span in the second passage outranks it at weight 1
