@@ -8,8 +8,9 @@ candidates is such a near miss, so the confidence is a logistic fit of both, and
     confidence = sigmoid(BIAS + SPAN_WEIGHT * ln(span probability) + PASSAGE_WEIGHT * fused retrieval z-score)
 
 Fitted on data/eval/un-report-dev2.jsonl (its tuning set: answerable or not, 177 questions with an answer)
-by `python -m bench.confidence`. On sets that tuned nothing, at the shipped thresholds: held-out DRCD with
-its gold paragraph removed from the index, 71.5% -> 86.5% withheld; with it, F1 78.8 -> 79.0 (README).
+by `python -m bench.confidence` (refit whenever the reader or the answer ranking changes). On sets that tuned
+nothing, at the shipped thresholds: held-out DRCD with its gold paragraph removed from the index, 71.5% ->
+86.1% withheld; with it, F1 78.8 -> 79.1 (README).
 """
 
 from __future__ import annotations
