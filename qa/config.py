@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     # dev2 (tuned here): 1 -> 2 lifted F1 73.9 -> 75.3, citation 89.2% -> 91.7%; untouched held-out DRCD 79.0 -> 79.1,
     # half B in English 54.4 -> 54.3; ~11% fewer passages read for English questions (README)
     passage_rank_weight: float = Field(2.0, ge=0.0, le=10.0, description="answers across passages rank by span "
-                                       "probability x softmax(this x passage retrieval score); higher trusts retrieval more")
+                                       "probability x softmax(this x passage retrieval score); higher trusts "
+                                       "retrieval more")
     # held-out DRCD (bench.drcd_heldout), nothing tuned on half B: whole passages F1 82.0 p50 448 ms; the window
     # nearest the best sentence, the rest when unsure: F1 81.7, p50 160 ms (README)
     read_window: bool = Field(True, description="read a passage longer than one reader window (~290 Chinese "

@@ -182,7 +182,7 @@ def test_a_passage_lacking_the_year_a_question_names_is_not_read(variant):
 
 
 def test_an_answer_is_scored_by_its_span_and_its_passage_together(variant):
-    question = "烏克蘭人道主義應急計劃在2022年總共需要多少資金?"  # dev2-162: the report does not say; p119 names 520億美元
+    question = "烏克蘭人道主義應急計劃在2022年總共需要多少資金?"  # dev2-162: not in the report; p119 has 520億美元
     span_only = variant(calibrate_confidence=False, no_answer_threshold=0.02).ask(question, use_cache=False)
     calibrated = variant(calibrate_confidence=True)
     assert not span_only.no_answer and span_only.answers[0].score == span_only.answers[0].span_probability
