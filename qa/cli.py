@@ -1,4 +1,4 @@
-"""The `qa` command line: index, search, ask, serve, eval, feedback, train-reader."""
+"""The `qa` command line: index, search, ask, serve, eval, feedback, train-reader, average-readers."""
 
 from __future__ import annotations
 
@@ -228,6 +228,27 @@ def cmd_train_reader(args) -> int:
     return 0
 
 
+def cmd_average_readers(args) -> int:
+    from embeddings.e5_package import ensure_packaged_model
+    from qa.train.average import AverageError, average_readers
+
+    if len(args.readers) < 2:
+        raise UserError("give two reader folders or more")
+    missing = [str(p) for p in [*args.readers, *(args.data or [])] if not p.exists()]
+    if missing:
+        raise UserError(f"not found: {', '.join(missing)}")
+    if args.output.resolve() in {d.resolve() for d in args.readers}:
+        raise UserError("--output must be a new folder, not one of the readers averaged")
+    encoder_dir = ensure_packaged_model(_settings(args).model_cache_dir)
+    try:
+        meta = average_readers(args.readers, args.output, encoder_dir, args.data)
+    except AverageError as exc:
+        raise UserError(str(exc)) from exc
+    print(f"the mean of {len(args.readers)} readers written to {args.output}"
+          + (f"; held-out DRCD F1 {meta['validation']['f1']}" if meta["validation"] else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="Answer questions about a document with verbatim, cited spans.",
@@ -312,6 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "questions, English SQuAD (qa/train/augment.py)")
     p.add_argument("--init-from", type=Path, help="continue from a trained reader's folder (e.g. data/reader)")
     p.set_defaults(func=cmd_train_reader)
+
+    p = sub.add_parser("average-readers", help="average trained readers' weights into a new reader")
+    p.add_argument("readers", type=Path, nargs="+", help="reader folders (reader-*.safetensors + reader.json)")
+    p.add_argument("--output", type=Path, required=True, help="where the averaged reader is written")
+    p.add_argument("--data", type=Path, nargs="+", help="the training files (DRCD, CMRC 2018): validate the "
+                   "average on the same held-out DRCD articles as train-reader")
+    p.set_defaults(func=cmd_average_readers)
     return parser
 
 

@@ -21,12 +21,18 @@ SHARD_BYTES = 15 * 1024 * 1024  # keeps each shipped file small enough to move a
 
 def export_reader(model, out_dir: Path, cfg: TrainConfig, info: dict) -> list[Path]:
     """fp16 safetensors shards of everything but the frozen word embeddings, plus reader.json."""
+    reader = {"max_length": cfg.max_length, "stride": cfg.stride, "max_answer_chars": cfg.max_answer_chars}
+    return write_reader(model.state_dict(), out_dir, {"reader": reader, "training": asdict(cfg), **info})
+
+
+def write_reader(state: dict, out_dir: Path, meta: dict) -> list[Path]:
+    """The files the server loads: `state` (but the word embeddings) as fp16 shards, `meta` as reader.json."""
     from safetensors.torch import save_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("reader-*.safetensors"):
         old.unlink()
-    state = {k: v.detach().to("cpu").half().contiguous() for k, v in model.state_dict().items() if k != WORD_EMBEDDINGS}
+    state = {k: v.detach().to("cpu").half().contiguous() for k, v in state.items() if k != WORD_EMBEDDINGS}
     shards: list[dict] = [{}]
     size = 0
     for name, tensor in state.items():
@@ -43,8 +49,6 @@ def export_reader(model, out_dir: Path, cfg: TrainConfig, info: dict) -> list[Pa
         save_file(shard, str(tmp))
         os.replace(tmp, path)
         paths.append(path)
-    reader = {"max_length": cfg.max_length, "stride": cfg.stride, "max_answer_chars": cfg.max_answer_chars}
-    meta = {"reader": reader, "training": asdict(cfg), **info}
     tmp = out_dir / (READER_CONFIG + ".tmp")
     tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False))
     os.replace(tmp, out_dir / READER_CONFIG)

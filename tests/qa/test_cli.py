@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,17 @@ def test_an_empty_model_folder_is_rebuilt_and_a_broken_export_named(tmp_path, se
     shutil.copytree(settings.model_cache_dir / export, models / export)
     r = qa(*search, env={"QA_HOME": str(tmp_path / "home")})
     assert r.returncode == 0 and "[a]" in r.stdout.splitlines()[0], r.stderr
+
+
+READER = str(Path(__file__).resolve().parents[2] / "data" / "reader")
+
+
+@pytest.mark.parametrize(("readers", "output", "message"), [
+    ([READER], None, "give two reader folders or more"),
+    ([READER, "nope"], None, "not found: nope"),
+    ([READER, READER], READER, "--output must be a new folder"),
+])
+def test_average_readers_errors_are_one_line(tmp_path, readers, output, message):
+    r = qa("average-readers", *readers, "--output", output or str(tmp_path / "out"))
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
