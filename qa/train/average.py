@@ -60,6 +60,8 @@ def average_readers(reader_dirs: list[Path], out_dir: Path, encoder_dir: Path,
         log.info("the average on %d held-out questions: F1 %.2f", len(val_qs), validation["f1"])
     sources = [{"dir": str(d), **{k: info[k] for k in SOURCE_FIELDS if k in info}}
                for d, info in zip(reader_dirs, infos, strict=True)]
-    meta = {"reader": settings, "validation": validation, "average_of": sources}
+    # the files any of them trained on: `qa eval` warns when it is asked to measure on one
+    data = list(dict.fromkeys(name for info in infos for name in info.get("data", [])))
+    meta = {"reader": settings, "validation": validation, "data": data, "average_of": sources}
     write_reader(mean, out_dir, meta)
     return meta

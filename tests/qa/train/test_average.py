@@ -38,6 +38,7 @@ def test_the_average_is_the_mean_and_loads(shifted_reader, tmp_path, settings):
     assert all(torch.equal(mean[k], original[k]) for k in original if k != HEAD)
     assert [s["dir"] for s in meta["average_of"]] == [str(SHIPPED), str(shifted_reader)]
     assert meta["validation"] is None and meta["average_of"][0]["validation"]["f1"] > 0
+    assert "DRCD_dev.json" in meta["data"]  # what the readers trained on, for `qa eval`'s warning
     context = "市議會通過了五千萬元的年度預算。"
     spans = Reader(tmp_path / "avg", encoder, runtime="torch").load().read("年度預算是多少?", [context])
     assert spans and context[spans[0].start:spans[0].end] == "五千萬元"
