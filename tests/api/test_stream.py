@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 
 import httpx
@@ -66,17 +67,28 @@ def test_bad_input_is_a_readable_422_before_any_event(client, body, says):
     assert says in response.json()["error"]
 
 
-def test_passages_arrive_before_the_reader_has_finished(live):
-    """Over real HTTP the first event must not wait for the reader (a buffered response would)."""
-    arrivals: dict[str, float] = {}
+def test_passages_arrive_before_the_reader_has_finished(live, pipeline, monkeypatch):
+    """Over real HTTP the first event must reach the client while the reader has not yet finished: the reader
+    here waits until the client has the passages (a buffered response would leave it waiting the full 30 s)."""
+    client_has_passages = threading.Event()
+    reader_saw: list[bool] = []
+    real_answer = pipeline.answer
+
+    def answer_once_the_client_has_the_passages(*args, **kwargs):
+        reader_saw.append(client_has_passages.wait(timeout=30))
+        return real_answer(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "answer", answer_once_the_client_has_the_passages)
+    events = []
     with httpx.Client(base_url=live.url, timeout=60) as http:
         with http.stream("POST", "/v1/ask/stream", json={"question": QUESTION}) as response:
             assert response.status_code == 200
             for line in response.iter_lines():
                 if line.startswith("event: "):
-                    arrivals[line.removeprefix("event: ")] = time.monotonic()
-    assert list(arrivals) == ["passages", "answer", "done"]
-    assert arrivals["answer"] - arrivals["passages"] > 0.05  # the reader alone takes hundreds of ms
+                    events.append(line.removeprefix("event: "))
+                    client_has_passages.set()
+    assert events == ["passages", "answer", "done"]
+    assert reader_saw == [True], "the passages event was held back until the reader had finished"
 
 
 def test_a_client_that_hangs_up_early_stops_the_work(live, caplog):
