@@ -39,24 +39,22 @@ def pad_batch(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
-def _export_encoder(model_dir: Path):
-    def export(path: Path) -> None:
-        import torch
-        from transformers import BertModel
+def export_encoder(model_dir: Path, path: Path) -> None:
+    """The encoder body to ONNX (run by `cached_export` in a child process)."""
+    import torch
+    from transformers import BertModel
 
-        class Body(torch.nn.Module):
-            def __init__(self, bert):
-                super().__init__()
-                self.bert = bert
+    class Body(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
 
-            def forward(self, inputs_embeds, attention_mask):
-                return self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
+        def forward(self, inputs_embeds, attention_mask):
+            return self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
 
-        body = Body(BertModel.from_pretrained(str(model_dir), add_pooling_layer=False))
-        example = (torch.zeros(1, 8, body.bert.config.hidden_size), torch.ones(1, 8, dtype=torch.int64))
-        export_module(body, example, ["inputs_embeds", "attention_mask"], ["last_hidden_state"], path)
-
-    return export
+    body = Body(BertModel.from_pretrained(str(model_dir), add_pooling_layer=False))
+    example = (torch.zeros(1, 8, body.bert.config.hidden_size), torch.ones(1, 8, dtype=torch.int64))
+    export_module(body, example, ["inputs_embeds", "attention_mask"], ["last_hidden_state"], path)
 
 
 class OnnxEncoder:
@@ -69,7 +67,8 @@ class OnnxEncoder:
         if self.model is None:
             folder = self.cache_dir / f"{self.model_dir.name}-encoder-onnx-{self.precision}"
             fingerprint = {"source": self.model_dir.name, "marker": (self.model_dir / "build.json").read_text()}
-            path = cached_export(folder, fingerprint, _export_encoder(self.model_dir), self.precision)
+            path = cached_export(folder, fingerprint, f"{__name__}:export_encoder", [self.model_dir],
+                                 self.precision)
             self.table = packaged_word_table()
             self.tokenizer = packaged_tokenizer(self.model_dir)
             self.model = OnnxModel(path, self.threads)

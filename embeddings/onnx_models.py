@@ -3,17 +3,21 @@
 A model here is a transformer body that takes `inputs_embeds` (the word-embedding lookup happens
 outside, in the shared `WordTable`), so no exported file carries the 250k-row table. Exports are
 written to a temporary folder and renamed into place with a marker that records what they were
-built from; a missing or mismatched marker means rebuild.
+built from; a missing or mismatched marker means rebuild. The export runs in a child Python process
+(`python -m embeddings.onnx_models`), so torch and the export's peak memory leave with it: a server that
+exported at start-up used to hold them for its life (~500 MB more resident than one started on a warm cache).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.onnx"
 MARKER = "build.json"
+SOURCE_ROOT = Path(__file__).resolve().parent.parent  # holds embeddings/ and qa/, for the child's imports
 EXPORT_FORMAT = 1  # bump when the exported graphs change so caches are rebuilt
 PRECISIONS = ("fp32", "int8")
 
@@ -30,9 +35,10 @@ class OnnxModelError(RuntimeError):
     """An exported model is missing or unusable; the message says what to do."""
 
 
-def cached_export(folder: Path, fingerprint: dict, export: Callable[[Path], None], precision: str) -> Path:
-    """The model file in `folder`, exporting it first (via `export(path)` for fp32, then int8
-    quantization when asked) when the folder's marker does not match `fingerprint`."""
+def cached_export(folder: Path, fingerprint: dict, exporter: str, sources: list[Path], precision: str) -> Path:
+    """The model file in `folder`, exported first when the folder's marker does not match `fingerprint`:
+    `exporter` ("module:function") is called as function(*sources, path) in a child process, writing fp32,
+    then quantized to int8 when asked."""
     if precision not in PRECISIONS:
         raise OnnxModelError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     wanted = {**fingerprint, "format": EXPORT_FORMAT, "precision": precision}
@@ -46,13 +52,8 @@ def cached_export(folder: Path, fingerprint: dict, export: Callable[[Path], None
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        fp32 = tmp / ("fp32.onnx" if precision == "int8" else MODEL_FILE)
-        export(fp32)
-        if precision == "int8":
-            quantize_int8(fp32, tmp / MODEL_FILE)
-            fp32.unlink()
-        marker_tmp = tmp / MARKER
-        marker_tmp.write_text(json.dumps(wanted))
+        _export_in_child(exporter, sources, tmp, precision, folder.name)
+        (tmp / MARKER).write_text(json.dumps(wanted))
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)
@@ -60,6 +61,27 @@ def cached_export(folder: Path, fingerprint: dict, export: Callable[[Path], None
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder / MODEL_FILE
+
+
+def _export_in_child(exporter: str, sources: list[Path], into: Path, precision: str, name: str) -> None:
+    command = [sys.executable, "-m", "embeddings.onnx_models", exporter, precision, str(into), *map(str, sources)]
+    path = os.pathsep.join(filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(command, env={**os.environ, "PYTHONPATH": path}, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)  # stdout may be a command's JSON output
+    if done.returncode:
+        tail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        raise OnnxModelError(f"exporting {name} to ONNX failed: {tail[0]}")
+
+
+def _export(exporter: str, precision: str, folder: Path, sources: list[str]) -> None:
+    """The child's job: the fp32 export into `folder`, quantized in place when int8 is asked."""
+    module, _, name = exporter.partition(":")
+    export = getattr(importlib.import_module(module), name)
+    fp32 = folder / ("fp32.onnx" if precision == "int8" else MODEL_FILE)
+    export(*map(Path, sources), fp32)
+    if precision == "int8":
+        quantize_int8(fp32, folder / MODEL_FILE)
+        fp32.unlink()
 
 
 def export_module(module, example: tuple, input_names: list[str], output_names: list[str], path: Path) -> None:
@@ -100,3 +122,7 @@ class OnnxModel:
         feeds = {"inputs_embeds": np.ascontiguousarray(inputs_embeds, dtype=np.float32),
                  "attention_mask": np.ascontiguousarray(attention_mask, dtype=np.int64)}
         return self.session.run(None, feeds)
+
+
+if __name__ == "__main__":
+    _export(sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4:])

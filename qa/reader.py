@@ -56,13 +56,7 @@ class Reader:
                    settings.reader_precision, settings.model_cache_dir)
 
     def _shards(self) -> list[Path]:
-        shards = sorted(self.artefact_dir.glob(READER_WEIGHTS))
-        if not shards or not (self.artefact_dir / READER_CONFIG).is_file():
-            raise FileNotFoundError(
-                f"no trained reader in {self.artefact_dir} (expected {READER_WEIGHTS} and "
-                f"{READER_CONFIG}); train one with `qa train-reader`"
-            )
-        return shards
+        return reader_shards(self.artefact_dir)
 
     def load(self) -> Reader:
         if self.model is not None:
@@ -81,45 +75,16 @@ class Reader:
             for path in [*shards, self.artefact_dir / READER_CONFIG, self.encoder_dir / "build.json"]:
                 digest.update(path.read_bytes())
             folder = self.cache_dir / f"reader-{digest.hexdigest()[:12]}-onnx-{self.precision}"
-            path = cached_export(folder, {"sources": digest.hexdigest()}, self._export, self.precision)
+            path = cached_export(folder, {"sources": digest.hexdigest()}, f"{__name__}:export_reader",
+                                 [self.encoder_dir, self.artefact_dir], self.precision)
             self.table = packaged_word_table()
             self.model = OnnxModel(path, self.threads)
         else:
             import torch
 
             torch.set_num_threads(self.threads)
-            self.model = self._torch_model(shards)
+            self.model = torch_reader(self.encoder_dir, shards)
         return self
-
-    def _torch_model(self, shards: list[Path]):
-        from safetensors.torch import load_file
-
-        model = build_qa_model(self.encoder_dir)
-        state = {k: v.float() for shard in shards for k, v in load_file(str(shard)).items()}
-        state[WORD_EMBEDDINGS] = load_word_embeddings(self.encoder_dir)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        missing = [k for k in missing if "pooler" not in k]
-        if missing or unexpected:
-            raise RuntimeError(f"reader weights do not match the model: missing {missing}, extra {unexpected}")
-        return model.eval()
-
-    def _export(self, path: Path) -> None:
-        import torch
-
-        from embeddings.onnx_models import export_module
-
-        class SpanHead(torch.nn.Module):
-            def __init__(self, model):
-                super().__init__()
-                self.model = model
-
-            def forward(self, inputs_embeds, attention_mask):
-                out = self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
-                return out.start_logits, out.end_logits
-
-        body = SpanHead(self._torch_model(self._shards()))
-        example = (torch.zeros(1, 8, body.model.config.hidden_size), torch.ones(1, 8, dtype=torch.int64))
-        export_module(body, example, ["inputs_embeds", "attention_mask"], ["start_logits", "end_logits"], path)
 
     def logits(self, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
         if self.runtime == "onnx":
@@ -169,3 +134,47 @@ def load_word_embeddings(encoder_dir: Path):
 
     with safe_open(str(Path(encoder_dir) / "model.safetensors"), framework="pt") as fh:
         return fh.get_tensor("embeddings.word_embeddings.weight").float()
+
+
+def reader_shards(artefact_dir: Path) -> list[Path]:
+    shards = sorted(artefact_dir.glob(READER_WEIGHTS))
+    if not shards or not (artefact_dir / READER_CONFIG).is_file():
+        raise FileNotFoundError(
+            f"no trained reader in {artefact_dir} (expected {READER_WEIGHTS} and "
+            f"{READER_CONFIG}); train one with `qa train-reader`"
+        )
+    return shards
+
+
+def torch_reader(encoder_dir: Path, shards: list[Path]):
+    """The reader as a torch model: its fp16 shards over the packaged encoder's frozen word embeddings."""
+    from safetensors.torch import load_file
+
+    model = build_qa_model(encoder_dir)
+    state = {k: v.float() for shard in shards for k, v in load_file(str(shard)).items()}
+    state[WORD_EMBEDDINGS] = load_word_embeddings(encoder_dir)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if "pooler" not in k]
+    if missing or unexpected:
+        raise RuntimeError(f"reader weights do not match the model: missing {missing}, extra {unexpected}")
+    return model.eval()
+
+
+def export_reader(encoder_dir: Path, artefact_dir: Path, path: Path) -> None:
+    """The reader's span head to ONNX (run by `cached_export` in a child process)."""
+    import torch
+
+    from embeddings.onnx_models import export_module
+
+    class SpanHead(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, inputs_embeds, attention_mask):
+            out = self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
+            return out.start_logits, out.end_logits
+
+    body = SpanHead(torch_reader(encoder_dir, reader_shards(artefact_dir)))
+    example = (torch.zeros(1, 8, body.model.config.hidden_size), torch.ones(1, 8, dtype=torch.int64))
+    export_module(body, example, ["inputs_embeds", "attention_mask"], ["start_logits", "end_logits"], path)

@@ -50,3 +50,35 @@ def test_onnx_reader_matches_torch(pipeline):
 
 def test_other_models_use_sentence_transformers(settings):
     assert Embedder.from_settings(settings.model_copy(update={"embedding_model": "some/model"})).runtime == "torch"
+
+
+def test_a_first_export_leaves_torch_out_of_the_serving_process(pipeline, tmp_path):
+    """The export runs in a child process: the process that serves never imports torch, even when it
+    exported at start-up (it used to hold torch and the export's peak, ~500 MB, for its life)."""
+    import subprocess
+    import sys
+
+    reader = pipeline.reader
+    question, passage = "大橋哪一年動工?", "跨河大橋於2021年動工,2023年通車。"
+    (span,) = reader.read(question, [passage])
+    script = (
+        "import sys; from pathlib import Path; from qa.reader import Reader; "
+        f"r = Reader(Path({str(reader.artefact_dir)!r}), Path({str(reader.encoder_dir)!r}), "
+        f"cache_dir=Path({str(tmp_path)!r})).load(); "
+        f"s = r.read({question!r}, [{passage!r}])[0]; "
+        "print(s.start, s.end, 'torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(span.start), str(span.end), "False"]  # read as the served export reads
+    assert [p.name for p in tmp_path.iterdir()] == [reader.model.path.parent.name]  # no temporary folder left
+
+
+def test_a_failed_export_is_named_and_leaves_nothing(tmp_path):
+    from embeddings.onnx_models import OnnxModelError, cached_export
+
+    missing = tmp_path / "no-reader"
+    failed = r"exporting reader-x to ONNX failed: FileNotFoundError: no trained reader"
+    with pytest.raises(OnnxModelError, match=failed):
+        cached_export(tmp_path / "reader-x", {}, "qa.reader:export_reader", [tmp_path, missing], "fp32")
+    assert list(tmp_path.iterdir()) == []
