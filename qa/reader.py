@@ -55,15 +55,12 @@ class Reader:
         return cls(settings.reader_dir, encoder_dir, settings.threads, settings.runtime,
                    settings.reader_precision, settings.model_cache_dir)
 
-    def _shards(self) -> list[Path]:
-        return reader_shards(self.artefact_dir)
-
     def load(self) -> Reader:
         if self.model is not None:
             return self
         from embeddings.onnx_encoder import packaged_tokenizer
 
-        shards = self._shards()
+        shards = reader_shards(self.artefact_dir)
         self.info = json.loads((self.artefact_dir / READER_CONFIG).read_text())
         self.settings = ReaderSettings(**self.info.get("reader", {}))
         self.tokenizer = packaged_tokenizer(self.encoder_dir)
