@@ -54,7 +54,8 @@ class Citation(BaseModel):
     context: str = Field(..., description="the passage text around the answer")
     context_start: int = Field(..., description="offset of `context` in the passage text")
     score: float = Field(..., description="confidence that the answer is right, 0-1: the reader's span "
-                         "probability and its passage's retrieval score combined (qa/confidence.py)")
+                         "probability, its passage's retrieval score and an English question's keyword "
+                         "coverage combined (qa/confidence.py)")
     start_index: int = Field(..., description="where the answer starts in the message content")
     end_index: int = Field(..., description="content[start_index:end_index] == text (Unicode code points)")
 

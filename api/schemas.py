@@ -47,7 +47,8 @@ class HitOut(PassageOut):
 class AnswerOut(BaseModel):
     text: str = Field(..., description="verbatim span: passage.text[start:end]")
     score: float = Field(..., description="confidence that the answer is right, 0-1: the reader's span "
-                         "probability and its passage's retrieval score combined (qa/confidence.py)")
+                         "probability, its passage's retrieval score and an English question's keyword "
+                         "coverage combined (qa/confidence.py)")
     id: str
     paragraph: int | None
     box: str | None

@@ -2,11 +2,12 @@
 
     python -m bench.confidence [--dev2 data/eval/un-report-dev2.jsonl]
 
-Each question with an answer gives (ln span probability, fused retrieval z-score of its passage) and whether
-the document answers it; a logistic regression (L2, C=1, intercept not penalised) is fitted by Newton's method.
-Then, per language (questions with Chinese characters or not), the thresholds with the best F1 that withhold
-at most 5% of the answerable questions. It prints the constants to paste into qa/confidence.py and
-qa/config.py; the set it reads is a tuning set, so report accuracy on others (held-out DRCD, bench.run).
+Each question with an answer gives (ln span probability, fused retrieval z-score of its passage, keyword
+coverage of an English question over it) and whether the document answers it; a logistic regression (L2,
+C=1, intercept not penalised) is fitted by Newton's method. Then, per language (questions with Chinese
+characters or not), the thresholds with the best F1 that withhold at most 5% of the answerable questions.
+It prints the constants to paste into qa/confidence.py and qa/config.py, and a cross-validated estimate of
+the fit; the set it reads is a tuning set, so report accuracy on others (held-out DRCD, bench.run).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def features(pipeline, questions) -> list[dict]:
     """The top answer's features, its F1 and whether the question is answerable, asked as `qa eval` asks."""
+    from qa.confidence import question_coverage
     from qa.eval.backends import RETRIEVE_K
     from qa.eval.metrics import f1_score
     from qa.text import has_cjk
@@ -34,7 +36,8 @@ def features(pipeline, questions) -> list[dict]:
             continue
         top = answers[0]
         passage_score = next(h.score for h in hits if h.passage.id == top.passage.id)
-        rows.append({"x": [math.log(max(top.span_probability, 1e-12)), passage_score], "y": q.answerable,
+        coverage = question_coverage(q.question, top.passage.text)
+        rows.append({"x": [math.log(max(top.span_probability, 1e-12)), passage_score, coverage], "y": q.answerable,
                      "f1": max((f1_score(top.text, [a]) for a in q.answers), default=0.0),
                      "chinese": has_cjk(q.question)})
     return rows
@@ -119,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     answerable = sum(q.answerable for q in questions)
     f1, tz, te = pick_thresholds(rows, confidence, len(questions), answerable)
     print(f"{len(rows)} of {len(questions)} questions with an answer")
-    print(f"BIAS = {w[0]:.3f}\nSPAN_WEIGHT = {w[1]:.3f}\nPASSAGE_WEIGHT = {w[2]:.3f}")
+    print(f"BIAS = {w[0]:.3f}\nSPAN_WEIGHT = {w[1]:.3f}\nPASSAGE_WEIGHT = {w[2]:.3f}\nCOVERAGE_WEIGHT = {w[3]:.3f}")
     print(f"thresholds: Chinese {tz:.4f}, other {te:.4f} (the lowest confidence kept; ship a value just below it); "
           f"F1 over the set {100 * f1 / len(questions):.1f} (in sample: the set chose them)")
     cv_f1, cv_withheld = cross_validated(rows, len(questions), answerable)

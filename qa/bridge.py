@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import NamedTuple
 
@@ -144,6 +144,25 @@ def keyword_query(question: str) -> str:
     for keyword search, which cannot match English words against Chinese text; unchanged when none."""
     words = _glossed(question, SEARCH_PER_PHRASE)[:SEARCH_MAX]
     return f"{question} {' '.join(words)}" if words else question
+
+
+def keyword_coverage(question: str, passage: str) -> float | None:
+    """The share of the question's English keywords that CC-CEDICT glosses (word by word) with a word of the
+    passage; None when it glosses none of them. A question the passage does not answer often names something
+    the passage does not ("How many people in Haiti …" over a paragraph without 海地)."""
+    glossed = _word_glosses(question)
+    return sum(any(w in passage for w in words) for words in glossed) / len(glossed) if glossed else None
+
+
+@lru_cache(maxsize=256)
+def _word_glosses(question: str) -> tuple[tuple[str, ...], ...]:
+    """The Chinese words of each of the question's glossed keywords, once per question (it meets several passages)."""
+    glossary, out = load_glossary(), []
+    for word in dict.fromkeys(w for w in _WORD.findall(question.lower()) if w not in _STOP):
+        chinese = glossary.glosses.get(word, "").split() + glossary.names.get(word, "").split()
+        if chinese:
+            out.append(tuple(chinese))
+    return tuple(out)
 
 
 def bridged(question: str, passage: str) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 from embeddings.e5_package import ensure_packaged_model
 from embeddings.encoder import Embedder
 from qa.bridge import bridged, load_glossary
-from qa.confidence import answer_confidence
+from qa.confidence import answer_confidence, question_coverage
 from qa.config import Settings
 from qa.indexing import open_index
 from qa.lru import LruCache
@@ -97,8 +97,9 @@ class Pipeline:
         A question in the other Chinese script than a passage is read in the passage's script
         (`QA_FOLD_QUESTION_SCRIPT`). A passage lacking a number the question names is not read, and an
         answer that only restates one is dropped (`QA_REQUIRE_QUESTION_NUMBERS`, `qa/numbers.py`).
-        The top answer is withheld when its confidence (span probability and passage score, `qa/confidence.py`)
-        is below the threshold; `no_answer_threshold` overrides the configured one for this call (eval asks with 0).
+        The top answer is withheld when its confidence (span probability, passage score and an English question's
+        keyword coverage, `qa/confidence.py`) is below the threshold; `no_answer_threshold` overrides the
+        configured one for this call (eval asks with 0).
         """
         question = self.check_question(question)
         self.load()
@@ -118,7 +119,7 @@ class Pipeline:
             tokens += cost
             for span in spans:
                 i = batch[span.text_index]
-                answer = _make_answer(hits[i], span.start, span.end, span.score, s.calibrate_confidence)
+                answer = _make_answer(question, hits[i], span.start, span.end, span.score, s.calibrate_confidence)
                 if numbers and restates_number(answer.text, numbers):
                     continue
                 rank = span.score * shares[i]
@@ -224,11 +225,13 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def _make_answer(hit: Hit, start: int, end: int, span_probability: float, calibrate: bool) -> Answer:
+def _make_answer(question: str, hit: Hit, start: int, end: int, span_probability: float, calibrate: bool) -> Answer:
     """The span as an answer, scored by its confidence (`qa/confidence.py`), or by the reader's probability
     alone with `QA_CALIBRATE_CONFIDENCE=false`."""
     text = hit.passage.text
-    score = answer_confidence(span_probability, hit.score, hit.candidates) if calibrate else span_probability
+    score = span_probability
+    if calibrate:
+        score = answer_confidence(span_probability, hit.score, hit.candidates, question_coverage(question, text))
     lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
     return Answer(
         text=text[start:end],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.bridge import SEARCH_MAX, bridged, keyword_query, passage_keywords
+from qa.bridge import SEARCH_MAX, bridged, keyword_coverage, keyword_query, passage_keywords
 
 PASSAGE = "截至2023年6月中旬，根據黑海穀物倡議，已有3200多萬噸穀物和其他食品從烏克蘭出口。"
 QUESTION = "By mid-June 2023, what volume of grain had been exported under the Black Sea Initiative?"
@@ -46,3 +46,15 @@ def test_a_whole_name_is_not_also_looked_up_by_its_parts():
 
 def test_only_capitalised_words_are_taken_for_names():
     assert "浙江" not in keyword_query("what is zhejiang known for?").split()[5:]
+
+
+def test_keyword_coverage_drops_when_the_passage_lacks_what_the_question_names():
+    # dev2-135's kind of near miss: the passage is about the topic, not about the place the question names
+    question = "How many people in Haiti needed humanitarian assistance in 2022?"
+    about_haiti = "2022年，海地有520萬人需要人道主義援助。"
+    elsewhere = "2022年，聯合國及其夥伴向2.16億人提供了人道主義援助。"
+    assert 0.0 < keyword_coverage(question, elsewhere) < keyword_coverage(question, about_haiti) <= 1.0
+
+
+def test_keyword_coverage_of_a_question_with_no_glossed_word_is_unknown():
+    assert keyword_coverage("What is it?", PASSAGE) is None
