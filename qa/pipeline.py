@@ -53,7 +53,7 @@ class Pipeline:
             # embeddings come from there whatever embedding model retrieval uses
             self.reader.encoder_dir = ensure_packaged_model(s.model_cache_dir)
             self.reader.load()
-        if s.expand_english or (with_reader and s.bridge_english):
+        if s.expand_english or (with_reader and (s.bridge_english or s.calibrate_confidence)):
             load_glossary()  # ~2 s, once (cached): not on the first English question
         return self
 
