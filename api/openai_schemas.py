@@ -48,6 +48,8 @@ class Citation(BaseModel):
     paragraph: int | None = Field(..., description="the paragraph number, or null for a box or footnote")
     box: str | None = Field(..., description="the box title when the passage is a boxed sidebar")
     section: str | None
+    label: str = Field(..., description="where the passage is, for people, in the question's language: "
+                       "第121段 · E. 有效協調人道主義援助")
     text: str = Field(..., description="the answer, verbatim: passage text[start:end]")
     start: int = Field(..., description="offset of the answer in the passage text")
     end: int
@@ -55,7 +57,7 @@ class Citation(BaseModel):
     context_start: int = Field(..., description="offset of `context` in the passage text")
     score: float = Field(..., description="confidence that the answer is right, 0-1: the reader's span "
                          "probability, its passage's retrieval score and an English question's keyword "
-                         "coverage combined (qa/confidence.py)")
+                         "coverage combined (qa/reading/confidence.py)")
     start_index: int = Field(..., description="where the answer starts in the message content")
     end_index: int = Field(..., description="content[start_index:end_index] == text (Unicode code points)")
 

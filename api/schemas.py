@@ -6,13 +6,15 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from qa.present import Language
+
 MAX_ANSWER_CHARS = 1000
 MAX_REF_CHARS = 200  # a passage id or "box:<title>"
 MAX_PARAGRAPH = 100_000  # far above any document's paragraph count, far below SQLite's integer range
 
 
 class QuestionRequest(BaseModel):
-    """The question is checked by the one validator the CLI uses too (`qa.text.check_question`,
+    """The question is checked by the one validator the CLI uses too (`qa.language.text.check_question`,
     limit `QA_MAX_QUESTION_CHARS`); `top_k` defaults to `QA_TOP_K` and may not exceed `QA_MAX_TOP_K`."""
 
     question: str = Field(
@@ -22,6 +24,10 @@ class QuestionRequest(BaseModel):
     )
     top_k: int | None = Field(
         None, description="passages to retrieve: default QA_TOP_K (5), at most QA_MAX_TOP_K (50)"
+    )
+    language: Language | None = Field(
+        None, description="the language of the citation labels and the no-answer message (zh-Hant, zh-Hans, en); "
+        "default: the question's"
     )
 
 
@@ -34,6 +40,8 @@ class PassageOut(BaseModel):
     section: str | None = None
     heading: str | None = None
     after: int | None = None
+    citation: str = Field(..., description="where the passage is, for people, in the question's language: "
+                          "第121段 · E. 有效協調人道主義援助, or Paragraph 121 · … in English")
 
 
 class HitOut(PassageOut):
@@ -48,11 +56,12 @@ class AnswerOut(BaseModel):
     text: str = Field(..., description="verbatim span: passage.text[start:end]")
     score: float = Field(..., description="confidence that the answer is right, 0-1: the reader's span "
                          "probability, its passage's retrieval score and an English question's keyword "
-                         "coverage combined (qa/confidence.py)")
+                         "coverage combined (qa/reading/confidence.py)")
     id: str
     paragraph: int | None
     box: str | None
     section: str | None
+    citation: str = Field(..., description="where the answer is, for people, in the question's language")
     start: int
     end: int
     context: str = Field(..., description="the passage text around the span")
@@ -67,6 +76,8 @@ class SearchResponse(BaseModel):
 class AskResponse(BaseModel):
     question: str
     no_answer: bool = Field(..., description="true when the document does not seem to answer the question")
+    message: str | None = Field(None, description="with no answer: the sentence to show, in the question's "
+                                "language (with the numbers no passage found mentions)")
     answers: list[AnswerOut]
     passages: list[HitOut]
     timings_ms: dict[str, float]

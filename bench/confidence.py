@@ -1,13 +1,14 @@
-"""Fit the answer confidence of `qa/confidence.py` and choose its no-answer thresholds on the tuning set.
+"""Fit the answer confidence of `qa/reading/confidence.py` and choose its no-answer thresholds on the tuning set.
 
-    python -m bench.confidence [--dev2 data/eval/un-report-dev2.jsonl]
+    python -m bench.confidence [--dev2 data/eval/un-report-dev2.jsonl] [--write]
 
 Each question with an answer gives (ln span probability, fused retrieval z-score of its passage, keyword
 coverage of an English question over it) and whether the document answers it; a logistic regression (L2,
 C=1, intercept not penalised) is fitted by Newton's method. Then, per language (questions with Chinese
 characters or not), the thresholds with the best F1 that withhold at most 5% of the answerable questions.
-It prints the constants to paste into qa/confidence.py and qa/config.py, and a cross-validated estimate of
-the fit; the set it reads is a tuning set, so report accuracy on others (held-out DRCD, bench.run).
+It prints the fit and a cross-validated estimate of it; `--write` stores the fit and the thresholds in the configured
+reader folder's calibration.json (QA_READER_DIR, default data/reader), where the pipeline reads them. The set it
+reads is a tuning set, so report accuracy on others (held-out DRCD, bench.run).
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.paths import EVAL, ROOT
 
 
 def features(pipeline, questions) -> list[dict]:
     """The top answer's features, its F1 and whether the question is answerable, asked as `qa eval` asks."""
-    from qa.confidence import question_coverage
     from qa.eval.backends import RETRIEVE_K
     from qa.eval.metrics import f1_score
-    from qa.text import has_cjk
+    from qa.language.text import has_cjk
 
     rows = []
     for q in questions:
@@ -36,7 +36,7 @@ def features(pipeline, questions) -> list[dict]:
             continue
         top = answers[0]
         passage_score = next(h.score for h in hits if h.passage.id == top.passage.id)
-        coverage = question_coverage(q.question, top.passage.text)
+        coverage = pipeline.calibration.coverage(q.question, top.passage.text)
         rows.append({"x": [math.log(max(top.span_probability, 1e-12)), passage_score, coverage], "y": q.answerable,
                      "f1": max((f1_score(top.text, [a]) for a in q.answers), default=0.0),
                      "chinese": has_cjk(q.question)})
@@ -107,7 +107,9 @@ def cross_validated(rows: list[dict], n_questions: int, n_answerable: int, folds
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev2", type=Path, default=ROOT / "data" / "eval" / "un-report-dev2.jsonl")
+    parser.add_argument("--dev2", type=Path, default=EVAL / "un-report-dev2.jsonl")
+    parser.add_argument("--write", action="store_true", help="store the fit and thresholds in the reader folder's "
+                        "calibration.json")
     args = parser.parse_args(argv)
 
     from qa.config import Settings
@@ -115,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     from qa.eval.questions import load_dataset
 
     questions = load_dataset(args.dev2)
-    rows = features(configured_pipeline(Settings()), questions)
+    pipeline = configured_pipeline(Settings())
+    rows = features(pipeline, questions)
     x, y = np.array([r["x"] for r in rows]), np.array([float(r["y"]) for r in rows])
     w = fit_logistic(x, y)
     confidence = fitted_confidence(w, x)
@@ -128,7 +131,27 @@ def main(argv: list[str] | None = None) -> int:
     cv_f1, cv_withheld = cross_validated(rows, len(questions), answerable)
     print(f"cross-validated (5 folds x 10 shuffles, fit and thresholds on the other folds): F1 {100 * cv_f1:.1f}, "
           f"{100 * cv_withheld:.1f}% of unanswerable questions withheld")
+    if args.write:
+        print(f"written to {write_fit(pipeline, w, tz, te, args.dev2)}")
     return 0
+
+
+def write_fit(pipeline, w: np.ndarray, chinese: float, other: float, dataset: Path) -> Path:
+    """The fit and thresholds (a hair below the lowest confidence kept) into the reader folder's calibration.json.
+    The typical inputs are the ones the features were computed with: they stay as they were."""
+    from datetime import UTC, datetime
+
+    from qa.reading.confidence import TYPICAL, Calibration, Weights, write_calibration
+
+    s = pipeline.settings
+    old = pipeline.calibration.weights
+    typical = {k: getattr(old, k) for k in TYPICAL} if old else TYPICAL
+    weights = Weights(bias=round(w[0], 3), span_weight=round(w[1], 3), passage_weight=round(w[2], 3),
+                      coverage_weight=round(w[3], 3), **typical)
+    name = str(dataset.resolve().relative_to(ROOT)) if dataset.resolve().is_relative_to(ROOT) else str(dataset)
+    new = Calibration(weights, math.floor(chinese * 1000) / 1000, math.floor(other * 1000) / 1000, fitted_on=name,
+                      fitted=datetime.now(UTC).strftime("%Y-%m-%d"))
+    return write_calibration(s.reader_dir, new)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.run import SHARED
+from bench.paths import EVAL, SHARED
 from qa.train.augment import read_translations
 from qa.train.data import TrainConfig, held_out_titles
 
-ENGLISH_B = Path(__file__).resolve().parent.parent / "data" / "eval" / "drcd-heldout-B-en.jsonl"
+ENGLISH_B = EVAL / "drcd-heldout-B-en.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:

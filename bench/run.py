@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
+from bench.paths import ROOT, SHARED
+
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -34,7 +34,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def bench_index_build(settings, out: dict) -> None:
     from embeddings.encoder import Embedder
-    from qa.indexing import build_index
+    from qa.storage.lifecycle import build_index
 
     embedder = Embedder.from_settings(settings).load()  # loaded first: the figure is the build alone
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,8 +52,8 @@ def bench_reader_validation(settings, out: dict) -> None:
     (bridged to the paragraph as the pipeline bridges an English question)."""
     from bench.drcd_heldout import ENGLISH_B
     from embeddings.e5_package import ensure_packaged_model
-    from qa.bridge import bridged
-    from qa.reader import Reader
+    from qa.language.bridge import bridged
+    from qa.reading.reader import Reader
     from qa.train.augment import read_translations
     from qa.train.data import TrainConfig, split_questions
 
@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from qa.config import Settings
     from qa.eval import evaluate, load_dataset, squad_pipeline
-    from qa.indexing import ensure_index
     from qa.pipeline import Pipeline
+    from qa.storage.lifecycle import ensure_index
 
     settings = Settings()
     out: dict = {

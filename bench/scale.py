@@ -68,7 +68,7 @@ def timed(search, queries: np.ndarray) -> tuple[list[float], list[np.ndarray]]:
 def faiss_backend(kind: str, data: np.ndarray):
     import faiss
 
-    from embeddings.index import VectorIndex
+    from qa.storage.vectors import VectorIndex
 
     index = VectorIndex.build(data, kind)  # the serving code's own builder and parameters
     held_mb = len(faiss.serialize_index(index.index)) / 2**20  # what the serving process holds for it
@@ -84,7 +84,7 @@ def milvus_backend(kind: str, data: np.ndarray, folder: Path):
     schema.add_field("id", DataType.INT64, is_primary=True)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=DIM)
     params = client.prepare_index_params()
-    if kind == "hnsw":  # the parameters qa/milvus_index.py uses
+    if kind == "hnsw":  # the parameters qa/storage/milvus_write.py uses
         params.add_index(field_name="vector", index_type="HNSW", metric_type="IP",
                          params={"M": 32, "efConstruction": 200})
     else:

@@ -47,8 +47,8 @@ def _pipeline(args):
 
 
 def cmd_index(args) -> int:
-    from embeddings.index_layout import index_exists
-    from qa.indexing import add_to_index, build_index, delete_from_index, index_location, index_problem
+    from qa.storage.layout import index_exists
+    from qa.storage.lifecycle import add_to_index, build_index, delete_from_index, index_location, index_problem
 
     s = _settings(args)
     where = index_location(s)
@@ -76,41 +76,37 @@ def cmd_index(args) -> int:
     return 0
 
 
-def _label(passage) -> str:
-    where = f"第{passage.paragraph}段" if passage.paragraph is not None else (passage.box or passage.id)
-    return f"{where} · {passage.section}" if passage.section else where
-
-
 def cmd_search(args) -> int:
-    from qa.serialize import search_response
+    from qa.present import citation, language_of, search_response
 
     pipeline = _pipeline(args)
     hits = pipeline.search(args.question, args.k)
     if args.json:
         print(json.dumps(search_response(args.question, hits), ensure_ascii=False, indent=2))
         return 0
+    language = language_of(args.question)
     for rank, hit in enumerate(hits, 1):
         text = hit.passage.text if len(hit.passage.text) <= 160 else hit.passage.text[:160] + "…"
-        print(f"{rank}. [{_label(hit.passage)}] score {hit.score:.2f}\n   {text}")
+        print(f"{rank}. [{citation(hit.passage, language)}] score {hit.score:.2f}\n   {text}")
     return 0
 
 
 def cmd_ask(args) -> int:
-    from qa.serialize import ask_response
+    from qa.present import ask_response, citation, language_of, no_answer_message
 
     pipeline = _pipeline(args)
     result = pipeline.ask(args.question, args.k)
     if args.json:
         print(json.dumps(ask_response(result), ensure_ascii=False, indent=2))
         return 0
+    language = language_of(result.question)
     if result.no_answer:
-        why = f" (no passage found mentions {', '.join(result.unmatched_numbers)})" if result.unmatched_numbers else ""
-        print(f"The document does not seem to answer this{why}. Closest passages:")
+        print(no_answer_message(result))
         for hit in result.hits[:3]:
-            print(f"  [{_label(hit.passage)}] {hit.passage.text[:120]}…")
+            print(f"  [{citation(hit.passage, language)}] {hit.passage.text[:120]}…")
         return 0
     for answer in result.answers:
-        print(f"{answer.text}   ({_label(answer.passage)}, score {answer.score:.2f})")
+        print(f"{answer.text}   ({citation(answer.passage, language)}, score {answer.score:.2f})")
         print(f"   …{answer.context}…")
     print(f"({result.timings_ms['total']:.0f} ms)", file=sys.stderr)
     return 0
@@ -119,9 +115,9 @@ def cmd_ask(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from api.app import create_app
-    from qa.indexing import ensure_index
+    from api.app import create_app  # the one command that reaches up into api/: it runs the app
     from qa.pipeline import Pipeline
+    from qa.storage.lifecycle import ensure_index
 
     s = _settings(args)
     ensure_index(s, progress=sys.stderr.isatty())  # builds one when there is none; a stale one is refused
@@ -345,10 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from embeddings.e5_package import PackagedModelError
-    from embeddings.index import IndexUnusableError
     from embeddings.onnx_models import OnnxModelError
-    from qa.corpus import CorpusError
-    from qa.text import QuestionError
+    from qa.documents.errors import CorpusError
+    from qa.language.text import QuestionError
+    from qa.reading.confidence import CalibrationError
+    from qa.storage.layout import IndexUnusableError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -362,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (UserError, CorpusError, IndexUnusableError, QuestionError, PackagedModelError, OnnxModelError,
-            FileNotFoundError) as exc:
+            CalibrationError, FileNotFoundError) as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

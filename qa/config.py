@@ -10,8 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from embeddings.e5_package import PACKAGED_MODEL_NAME
-from qa.corpus import BUNDLED_CORPUS
-from qa.text import has_cjk
+from qa.documents.load import BUNDLED_CORPUS
 
 READER_DIR = Path(__file__).resolve().parent.parent / "data" / "reader"
 RATE_PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
@@ -95,17 +94,16 @@ class Settings(BaseSettings):
     require_question_numbers: bool = Field(True, description="do not read a passage that lacks a number the "
                                            "question names (a year, a count): it cannot answer it")
     early_stop: bool = Field(True, description="stop reading once no unread passage could outrank the best answer")
-    calibrate_confidence: bool = Field(True, description="score an answer by its span probability, its passage's "
-                                       "retrieval score and an English question's keyword coverage together "
-                                       "(qa/confidence.py), not the span's alone")
-    # the top answer's confidence below which it is withheld and `no_answer` reported. Chosen with the confidence
-    # fit on data/eval/un-report-dev2.jsonl (its tuning set): the best F1 that withholds at most 5% of its
-    # answerable questions (6 of 120); with reader v12 and the coverage term, 43 of its 60 unanswerable ones are
-    # withheld and 5 answerable ones (without the term 44 and 6; reader v5: 42, and 33 with the span probability
-    # alone at 0.02/0.01)
-    no_answer_threshold: float = Field(0.595, ge=0.0, le=1.0)
-    # for questions without Chinese characters (their spans score far lower: a separate threshold), same rule
-    non_cjk_no_answer_threshold: float = Field(0.45, ge=0.0, le=1.0)
+    calibrate_confidence: bool = Field(True, description="score an answer with the reader folder's calibration.json "
+                                       "(its span probability, its passage's retrieval score and an English "
+                                       "question's keyword coverage together, qa/reading/confidence.py), not the "
+                                       "span's probability alone")
+    # the top answer's confidence below which it is withheld and `no_answer` reported. Unset: the thresholds fitted
+    # for the reader and shipped in its folder (data/reader/calibration.json, `python -m bench.confidence --write`)
+    no_answer_threshold: float | None = Field(None, ge=0.0, le=1.0, description="for questions with Chinese "
+                                              "characters; default: the reader's calibration.json")
+    non_cjk_no_answer_threshold: float | None = Field(None, ge=0.0, le=1.0, description="for questions without "
+                                                      "Chinese characters; default: the reader's calibration.json")
     max_answers: int = Field(3, ge=1, le=20)
     answer_cache: int = Field(256, ge=0, description="answers kept for repeated questions (0: no cache)")
     max_question_chars: int = Field(1000, ge=1)
@@ -150,11 +148,6 @@ class Settings(BaseSettings):
             return None
         parse_rate(value)
         return value.strip()
-
-    def no_answer_threshold_for(self, question: str) -> float:
-        """The reader gives answers to questions without Chinese characters (English) probabilities
-        around 1e-8, right or wrong: they get their own threshold."""
-        return self.no_answer_threshold if has_cjk(question) else self.non_cjk_no_answer_threshold
 
     @property
     def resolved_index_dir(self) -> Path:

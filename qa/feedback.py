@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.config import Settings
-from qa.text import fold, has_cjk, normalize_answer
+from qa.language.text import fold, has_cjk, normalize_answer
 from qa.types import InputError
 
 log = logging.getLogger(__name__)

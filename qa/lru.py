@@ -1,4 +1,4 @@
-"""A small thread-safe LRU map (answers in qa/pipeline.py, Milvus unit vectors in qa/milvus_store.py)."""
+"""A small thread-safe LRU map (answers in qa/pipeline.py, Milvus unit vectors in qa/storage/milvus.py)."""
 
 from __future__ import annotations
 

@@ -10,18 +10,18 @@ import numpy as np
 
 from embeddings.e5_package import ensure_packaged_model
 from embeddings.encoder import Embedder
-from qa.bridge import bridged, load_glossary
-from qa.confidence import answer_confidence, question_coverage
 from qa.config import Settings
-from qa.indexing import open_index
+from qa.language.bridge import bridged, load_glossary
+from qa.language.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
+from qa.language.script import in_script, script_of
+from qa.language.text import QuestionError, check_question, has_cjk, normalize_answer
 from qa.lru import LruCache
-from qa.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
-from qa.reader import Reader
-from qa.retriever import HybridRetriever
-from qa.script import in_script, script_of
-from qa.spans import Span
-from qa.stores import PassageStore
-from qa.text import QuestionError, check_question, has_cjk, normalize_answer
+from qa.reading.confidence import Calibration, calibration_for
+from qa.reading.reader import Reader
+from qa.reading.spans import Span
+from qa.retrieval.hybrid import HybridRetriever
+from qa.storage.base import PassageStore
+from qa.storage.lifecycle import open_index
 from qa.types import Answer, AskResult, Hit, Passage
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class Pipeline:
         self.retriever: HybridRetriever | None = None
         self._answers = LruCache(s.answer_cache)
         self._scripts: dict[str, str | None] = {}  # passage id -> its script, worked out once
+        self.calibration: Calibration | None = None  # the reader folder's, with the settings' thresholds (at load)
 
     def load(self, with_reader: bool = True) -> Pipeline:
         s = self.settings
@@ -53,6 +54,8 @@ class Pipeline:
             # embeddings come from there whatever embedding model retrieval uses
             self.reader.encoder_dir = ensure_packaged_model(s.model_cache_dir)
             self.reader.load()
+        if with_reader and self.calibration is None:
+            self.calibration = calibration_for(s)
         if s.expand_english or (with_reader and (s.bridge_english or s.calibrate_confidence)):
             load_glossary()  # ~2 s, once (cached): not on the first English question
         return self
@@ -96,9 +99,9 @@ class Pipeline:
         `read_k` would give (`QA_EARLY_STOP=false` reads them all, for more runner-up answers).
         A question in the other Chinese script than a passage is read in the passage's script
         (`QA_FOLD_QUESTION_SCRIPT`). A passage lacking a number the question names is not read, and an
-        answer that only restates one is dropped (`QA_REQUIRE_QUESTION_NUMBERS`, `qa/numbers.py`).
+        answer that only restates one is dropped (`QA_REQUIRE_QUESTION_NUMBERS`, `qa/language/numbers.py`).
         The top answer is withheld when its confidence (span probability, passage score and an English question's
-        keyword coverage, `qa/confidence.py`) is below the threshold; `no_answer_threshold` overrides the
+        keyword coverage, `qa/reading/confidence.py`) is below the threshold; `no_answer_threshold` overrides the
         configured one for this call (eval asks with 0).
         """
         question = self.check_question(question)
@@ -119,7 +122,7 @@ class Pipeline:
             tokens += cost
             for span in spans:
                 i = batch[span.text_index]
-                answer = _make_answer(question, hits[i], span.start, span.end, span.score, s.calibrate_confidence)
+                answer = self._make_answer(question, hits[i], span.start, span.end, span.score)
                 if numbers and restates_number(answer.text, numbers):
                     continue
                 rank = span.score * shares[i]
@@ -128,7 +131,7 @@ class Pipeline:
                 if key not in answers or answers[key][0] < rank:
                     answers[key] = (rank, answer)
         ranked = [a for _, a in sorted(answers.values(), key=lambda item: item[0], reverse=True)]
-        threshold = s.no_answer_threshold_for(question) if no_answer_threshold is None else no_answer_threshold
+        threshold = self.calibration.threshold_for(question) if no_answer_threshold is None else no_answer_threshold
         if not ranked or ranked[0].score < threshold:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
@@ -216,6 +219,22 @@ class Pipeline:
         self._answers.put(key, result)
         return result
 
+    def _make_answer(self, question: str, hit: Hit, start: int, end: int, span_probability: float) -> Answer:
+        """The span as an answer, scored by the reader's calibrated confidence (`qa/reading/confidence.py`)."""
+        text = hit.passage.text
+        coverage = self.calibration.coverage(question, text) if self.calibration.weights else 0.0
+        score = self.calibration.confidence(span_probability, hit.score, hit.candidates, coverage)
+        lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
+        return Answer(
+            text=text[start:end],
+            score=score,
+            span_probability=span_probability,
+            passage=hit.passage,
+            start=start,
+            end=end,
+            context=text[lo:hi],
+        )
+
     def passage(self, passage_id: str) -> Passage | None:
         self.load(with_reader=False)
         return self.index.by_id(passage_id)
@@ -223,22 +242,3 @@ class Pipeline:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
-
-
-def _make_answer(question: str, hit: Hit, start: int, end: int, span_probability: float, calibrate: bool) -> Answer:
-    """The span as an answer, scored by its confidence (`qa/confidence.py`), or by the reader's probability
-    alone with `QA_CALIBRATE_CONFIDENCE=false`."""
-    text = hit.passage.text
-    score = span_probability
-    if calibrate:
-        score = answer_confidence(span_probability, hit.score, hit.candidates, question_coverage(question, text))
-    lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
-    return Answer(
-        text=text[start:end],
-        score=score,
-        span_probability=span_probability,
-        passage=hit.passage,
-        start=start,
-        end=end,
-        context=text[lo:hi],
-    )

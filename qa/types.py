@@ -50,7 +50,7 @@ class Answer:
     """A verbatim span of a passage: `passage.text[start:end] == text` always holds."""
 
     text: str
-    score: float  # how likely the answer is right, 0-1 (`qa/confidence.py`); `no_answer` is decided on it
+    score: float  # how likely the answer is right, 0-1 (`qa/reading/confidence.py`); `no_answer` is decided on it
     passage: Passage
     start: int
     end: int

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from qa.config import Settings
-from qa.indexing import build_index
 from qa.pipeline import Pipeline
+from qa.storage.lifecycle import build_index
 
 
 def pytest_collection_modifyitems(items):

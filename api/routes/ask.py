@@ -13,13 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ADMISSION_RESPONSES, AdmissionDep, PipelineDep
 from api.schemas import AskResponse, ErrorOut, QuestionRequest
 from qa.pipeline import Pipeline
-from qa.serialize import answer_dict, ask_response, hit_dict
+from qa.present import Language, answer_dict, ask_response, hit_dict, language_of, no_answer_message
 
 log = logging.getLogger(__name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not hold events back
 STREAM_DOC = (
     "Server-sent events, in this order: `passages` ({question, passages, timings_ms}) right after retrieval, "
-    "`answer` ({answers, no_answer, unmatched_numbers}) after reading, then `done` ({timings_ms}); `error` "
+    "`answer` ({answers, no_answer, message, unmatched_numbers}) after reading, then `done` ({timings_ms}); `error` "
     "({error}) replaces the rest if the server fails midway. Together they carry what `POST /v1/ask` returns."
 )
 
@@ -28,20 +28,22 @@ router = APIRouter(tags=["answers"])
 
 @router.post("/v1/ask", response_model=AskResponse, responses={422: {"model": ErrorOut}, **ADMISSION_RESPONSES})
 def ask(body: QuestionRequest, _: AdmissionDep, p: PipelineDep):
-    return ask_response(p.ask(body.question, body.top_k))
+    return ask_response(p.ask(body.question, body.top_k), body.language)
 
 
 def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k: int | None) -> AsyncIterator[str]:
+async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k: int | None,
+                      language: Language | None) -> AsyncIterator[str]:
     """Retrieve, send the passages, read, send the answers; a client that has gone gets no more work done:
     the read starts only if the client is still there after the passages (the log names the last stage run)."""
     stage, finished = "retrieve", False
     try:
         hits, retrieve_ms = await run_in_threadpool(pipeline.timed_search, question, top_k)
-        passages = [hit_dict(h) for h in hits]
+        language = language or language_of(question)
+        passages = [hit_dict(h, language) for h in hits]
         yield _event("passages", {"question": question, "passages": passages, "timings_ms": {"retrieve": retrieve_ms}})
         if await request.is_disconnected():
             return
@@ -49,7 +51,8 @@ async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k
         result = await run_in_threadpool(pipeline.answer, question, hits, retrieve_ms)
         if await request.is_disconnected():  # the reader can't be interrupted; its answer can go unsent
             return
-        yield _event("answer", {"answers": [answer_dict(a) for a in result.answers], "no_answer": result.no_answer,
+        yield _event("answer", {"answers": [answer_dict(a, language) for a in result.answers],
+                                "no_answer": result.no_answer, "message": no_answer_message(result, language),
                                 "unmatched_numbers": result.unmatched_numbers})
         finished = True
         yield _event("done", {"timings_ms": result.timings_ms})
@@ -74,5 +77,6 @@ async def ask_stream(body: QuestionRequest, _: AdmissionDep, request: Request, p
     question = p.check_question(body.question)  # a QuestionError here is a 422 before any event
     p.top_k(body.top_k)  # so is a top_k over the limit
     return StreamingResponse(
-        _ask_events(request, p, question, body.top_k), media_type="text/event-stream", headers=SSE_HEADERS
+        _ask_events(request, p, question, body.top_k, body.language), media_type="text/event-stream",
+        headers=SSE_HEADERS,
     )

@@ -47,7 +47,7 @@ a blank line and `Sources: ¶121 (section) "…context…"`. When the document d
 sentence in the question's language (Traditional, Simplified or English) and the closest paragraphs.
 
 `message.annotations` carries the citation as data: `{"type": "citation", "citation": {passage_id, paragraph,
-box, section, text, start, end, context, context_start, score, start_index, end_index}}`, where `start`/`end`
+box, section, label, text, start, end, context, context_start, score, start_index, end_index}}`, where `start`/`end`
 are offsets into the passage text and `start_index`/`end_index` the answer's range in `content`; no answer,
 no annotations. `usage` counts characters, not tokens.
 

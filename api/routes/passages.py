@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException
 
 from api.deps import PipelineDep
 from api.schemas import ErrorOut, PassageOut
-from qa.serialize import passage_dict
+from qa.present import passage_dict
 
 router = APIRouter(tags=["passages"])
 

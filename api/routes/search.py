@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import ADMISSION_RESPONSES, AdmissionDep, PipelineDep
 from api.schemas import ErrorOut, QuestionRequest, SearchResponse
-from qa.serialize import search_response
+from qa.present import search_response
 
 router = APIRouter(tags=["answers"])
 
@@ -14,4 +14,4 @@ router = APIRouter(tags=["answers"])
 @router.post("/v1/search", response_model=SearchResponse, responses={422: {"model": ErrorOut}, **ADMISSION_RESPONSES})
 def search(body: QuestionRequest, _: AdmissionDep, p: PipelineDep):
     question = p.check_question(body.question)  # answer with the question as it was searched
-    return search_response(question, p.search(question, body.top_k))
+    return search_response(question, p.search(question, body.top_k), body.language)

@@ -41,14 +41,10 @@
       answer: "回答",
       searching: "正在檢索相關段落…",
       reading: (n) => `找到 ${n} 個相關段落,正在閱讀…`,
-      paragraph: (n) => `第${n}段`,
-      box: (title) => `專欄:${title}`,
       expand: "顯示完整段落",
       confidence: { high: "信心高", medium: "信心中等", low: "信心低" },
       confidenceTitle: (pct) => `答案的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
-      noAnswer: "文件中似乎沒有這個問題的答案。以下是最接近的段落,供您自行閱讀:",
-      unmatched: (numbers) => `(找到的段落都沒有提到 ${numbers}。)`,
       feedbackGroup: "這個回答有幫助嗎?",
       helpful: "有幫助",
       notHelpful: "沒有幫助",
@@ -74,14 +70,10 @@
       answer: "回答",
       searching: "正在检索相关段落…",
       reading: (n) => `找到 ${n} 个相关段落,正在阅读…`,
-      paragraph: (n) => `第${n}段`,
-      box: (title) => `专栏:${title}`,
       expand: "显示完整段落",
       confidence: { high: "信心高", medium: "信心中等", low: "信心低" },
       confidenceTitle: (pct) => `答案的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
-      noAnswer: "文档中似乎没有这个问题的答案。以下是最接近的段落,供您自行阅读:",
-      unmatched: (numbers) => `(找到的段落都没有提到 ${numbers}。)`,
       feedbackGroup: "这个回答有帮助吗?",
       helpful: "有帮助",
       notHelpful: "没有帮助",
@@ -107,14 +99,10 @@
       answer: "Answer",
       searching: "Searching the document…",
       reading: (n) => `Found ${n} relevant passages; reading…`,
-      paragraph: (n) => `Paragraph ${n}`,
-      box: (title) => `Box: ${title}`,
       expand: "Show the full paragraph",
       confidence: { high: "High confidence", medium: "Medium confidence", low: "Low confidence" },
       confidenceTitle: (pct) => `Answer confidence: ${pct}%`,
       others: (n) => `Other possible answers (${n})`,
-      noAnswer: "The document does not seem to answer this. These are the closest passages to read:",
-      unmatched: (numbers) => `(No passage found mentions ${numbers}.)`,
       feedbackGroup: "Was this answer helpful?",
       helpful: "Helpful",
       notHelpful: "Not helpful",
@@ -341,10 +329,10 @@ input:focus-visible { outline-offset: 0; }
   }
 
   /** Streams an answer: `onPassages` sees the retrieved passages before the reader has finished. */
-  async function askStreaming(api, question, signal, onPassages) {
+  async function askStreaming(api, question, language, signal, onPassages) {
     let response;
     try {
-      response = await postJson(`${api}/v1/ask/stream`, { question }, signal, "text/event-stream");
+      response = await postJson(`${api}/v1/ask/stream`, { question, language }, signal, "text/event-stream");
     } catch (err) {
       if (err.name === "AbortError") throw err;
       throw new ApiError("", 0, true);
@@ -359,6 +347,7 @@ input:focus-visible { outline-offset: 0; }
       } else if (event === "answer") {
         result.answers = data.answers;
         result.no_answer = data.no_answer;
+        result.message = data.message || null;
         result.unmatched_numbers = data.unmatched_numbers || [];
       } else if (event === "error") {
         throw new ApiError("", 500, false);
@@ -369,11 +358,11 @@ input:focus-visible { outline-offset: 0; }
     throw new ApiError("", 0, true); // the stream broke off before `done`
   }
 
-  async function askPlain(api, question, signal) {
-    const response = await postJson(`${api}/v1/ask`, { question }, signal);
+  async function askPlain(api, question, language, signal) {
+    const response = await postJson(`${api}/v1/ask`, { question, language }, signal);
     if (!response.ok) throw await errorFrom(response);
     const data = await response.json();
-    return { passages: data.passages, answers: data.answers, no_answer: data.no_answer,
+    return { passages: data.passages, answers: data.answers, no_answer: data.no_answer, message: data.message || null,
       unmatched_numbers: data.unmatched_numbers || [] };
   }
 
@@ -559,7 +548,7 @@ input:focus-visible { outline-offset: 0; }
       try {
         let result;
         try {
-          result = await askStreaming(this.api, question, signal, (passages) => {
+          result = await askStreaming(this.api, question, this.language, signal, (passages) => {
             status.textContent = this.t.reading(passages.length);
             view.reply.append(h("ul", { class: "reading", "aria-hidden": "true" },
               passages.slice(0, 5).map((p) => h("li", { text: this.citation(p) }))));
@@ -567,7 +556,7 @@ input:focus-visible { outline-offset: 0; }
           });
         } catch (err) {
           if (!err.fallback) throw err;
-          result = await askPlain(this.api, question, signal);
+          result = await askPlain(this.api, question, this.language, signal);
         }
         Object.assign(turn, result);
         this.turns.push(turn);
@@ -592,13 +581,9 @@ input:focus-visible { outline-offset: 0; }
 
     // ---- rendering -------------------------------------------------------------------------
 
+    /** Where an item is: the server's label (qa/present.py), in the language the widget asked for. */
     citation(item) {
-      if (item.paragraph !== null && item.paragraph !== undefined) return this.t.paragraph(item.paragraph);
-      return item.box ? this.t.box(item.box) : String(item.id);
-    }
-
-    chipLabel(item) {
-      return item.section ? `${this.citation(item)} · ${item.section}` : this.citation(item);
+      return item.citation || String(item.id);
     }
 
     turnView(turn) {
@@ -613,10 +598,10 @@ input:focus-visible { outline-offset: 0; }
     source(item, passage, answer) {
       const panelId = this.nextId("passage");
       const full = h("div", { class: "full", id: panelId, hidden: true },
-        h("span", { class: "where", text: this.chipLabel(item) }),
+        h("span", { class: "where", text: this.citation(item) }),
         passage ? (answer ? highlighted(passage.text, answer.start, answer.end, answer.text) : passage.text) : null);
       const chip = h("button", { type: "button", class: "chip", "aria-expanded": "false", "aria-controls": panelId,
-        title: this.t.expand, text: this.chipLabel(item),
+        title: this.t.expand, text: this.citation(item),
         onclick: () => {
           const expanded = chip.getAttribute("aria-expanded") === "true";
           chip.setAttribute("aria-expanded", String(!expanded));
@@ -638,10 +623,10 @@ input:focus-visible { outline-offset: 0; }
       const byId = new Map((turn.passages || []).map((p) => [p.id, p]));
       const nodes = [];
       if (turn.no_answer || !turn.answers || !turn.answers.length) {
-        nodes.push(h("p", { class: "none", text: t.noAnswer }));
-        if (turn.unmatched_numbers && turn.unmatched_numbers.length) {
-          nodes.push(h("p", { class: "none unmatched", text: t.unmatched(turn.unmatched_numbers.join(", ")) }));
-        }
+        // the server's sentence (qa/present.py); its second line names the numbers no passage found mentions
+        const [sentence, ...notes] = (turn.message || "").split("\n");
+        nodes.push(h("p", { class: "none", text: sentence }));
+        for (const note of notes) nodes.push(h("p", { class: "none unmatched", text: note }));
         for (const passage of (turn.passages || []).slice(0, 3)) {
           const { chip, full } = this.source(passage, passage, null);
           const preview = passage.text.length > PREVIEW_CHARS ? `${passage.text.slice(0, PREVIEW_CHARS)}…` : passage.text;

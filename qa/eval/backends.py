@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from embeddings.index import IndexUnusableError
-from embeddings.index_layout import index_exists
 from qa.config import Settings
 from qa.eval.questions import EvalError, PassageRef, dataset_format
-from qa.text import QuestionError
+from qa.language.text import QuestionError
+from qa.storage.layout import IndexUnusableError, index_exists
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ class PipelineBackend:
         pass
 
     def ask(self, question: str) -> Response:
-        from qa.serialize import ask_response
+        from qa.present import ask_response
 
         t0 = time.perf_counter()
         try:  # reads only settings.read_k of the hits
@@ -105,7 +104,7 @@ class PipelineBackend:
         return response
 
     def search(self, question: str) -> Response:
-        from qa.serialize import search_response
+        from qa.present import search_response
 
         t0 = time.perf_counter()
         try:
@@ -224,8 +223,8 @@ class HttpBackend:
 def configured_pipeline(settings: Settings, with_reader: bool = True, progress: bool = False):
     """A loaded Pipeline over the configured index, built first when there is none (a fresh clone);
     a stale one is the user's call (EvalError says so)."""
-    from qa.indexing import ensure_index
     from qa.pipeline import Pipeline
+    from qa.storage.lifecycle import ensure_index
 
     pipeline = Pipeline(settings)
     try:
@@ -241,8 +240,8 @@ def squad_pipeline(path: Path, settings: Settings | None = None, index_dir: Path
 
     Without `index_dir` the index is built in a temporary folder and removed once loaded (it is
     held in memory); with one, an up-to-date index there is reused, else built there."""
-    from qa.indexing import ensure_index
     from qa.pipeline import Pipeline
+    from qa.storage.lifecycle import ensure_index
 
     path = Path(path).resolve()
     if dataset_format(path) != "squad":

@@ -2,7 +2,7 @@
 
 Chinese answers are scored per character, not per space-separated word, so the SQuAD script's
 F1 would collapse to EM; F1 here uses the longest common contiguous run of tokens. Answers are
-compared in `qa.text.normalize_answer`'s form, the one the serving library also uses.
+compared in `qa.language.text.normalize_answer`'s form, the one the serving library also uses.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from qa.text import is_punct, normalize_answer
+from qa.language.text import is_punct, normalize_answer
 
 _TOKEN = re.compile(r"[a-z0-9]+|\S")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.squad import SquadFormatError, is_squad_json, read_squad
+from qa.documents.squad import SquadFormatError, is_squad_json, read_squad
 
 
 class EvalError(ValueError):

@@ -21,6 +21,7 @@ from qa.eval.backends import RETRIEVE_K, Backend, PipelineBackend, Response
 from qa.eval.calibration import answer_scores, best_threshold, prediction_at, sweep_grid, threshold_summary
 from qa.eval.metrics import exact_match, f1_score
 from qa.eval.questions import EvalError, EvalQuestion
+from qa.reading.confidence import Calibration, calibration_for
 
 RESULT_VERSION = 1
 RECALL_KS = (1, 3, 5, 10)
@@ -123,10 +124,10 @@ def evaluate(
     if not questions:
         raise EvalError("no questions to evaluate")
     backend = _as_backend(pipeline)
-    settings = getattr(pipeline, "settings", None) or Settings()  # over HTTP: assumed the same as here
-    per_question = settings.no_answer_threshold_for if threshold is None else None
+    calibration = _calibration(pipeline)
+    per_question = calibration.threshold_for if threshold is None else None
     if threshold is None:
-        threshold = settings.no_answer_threshold
+        threshold = calibration.no_answer_threshold
     raw: list[tuple[EvalQuestion, Response]] = []
     backend.prepare(retrieval_only, questions[0].question)
     try:
@@ -150,7 +151,7 @@ def evaluate(
             "read_k": backend.read_k,
             "retrieve_k": max(RETRIEVE_K, backend.read_k),
             "no_answer_threshold": threshold,
-            **({"non_cjk_no_answer_threshold": settings.non_cjk_no_answer_threshold} if per_question else {}),
+            **({"non_cjk_no_answer_threshold": calibration.non_cjk_no_answer_threshold} if per_question else {}),
             "machine": machine_info(getattr(getattr(pipeline, "settings", None), "threads", None)),
         },
         "units": {"em, f1, accuracy": "percent", "recall, mrr": "fraction of answerable questions with a gold passage",
@@ -159,6 +160,14 @@ def evaluate(
         "questions": [{k: v for k, v in r.items() if not k.startswith("_")} for r in records],
     }
     return result
+
+
+def _calibration(system) -> Calibration:
+    """The no-answer thresholds the system answers with: a loaded pipeline's own; over HTTP, assumed the same as
+    the reader configured here."""
+    if getattr(system, "calibration", None) is not None:
+        return system.calibration
+    return calibration_for(getattr(system, "settings", None) or Settings())
 
 
 def question_record(q: EvalQuestion, resp: Response, threshold: float, read_k: int, retrieval_only: bool) -> dict:

@@ -6,8 +6,9 @@ for validation. The word-embedding matrix stays frozen, so the shipped artefact 
 encoder layers and the head (data/reader/MODEL_CARD.md).
 
 One module per job: `data` (configuration, split, tokenised windows), `loop` (training,
-validation, checkpoints), `export` (starting weights, the whole local job, the shipped files),
-`bundle` (a bundle for a GPU machine, trained there with `python -m qa.train.bundle BUNDLE OUT`) and
+validation, checkpoints), `export` (starting weights, the whole local job, the shipped files), `onnx_export`
+(the served reader's ONNX graph), `bundle` (a bundle for a GPU machine, trained there with
+`python -m qa.train.bundle BUNDLE OUT`) and
 `average` (the mean of trained readers, `qa average-readers`).
 The names below load their module on first use, so `python -m qa.train.bundle` imports only what
 a bundle needs.
@@ -22,16 +23,16 @@ _EXPORTS = {
     "TrainConfig": "data",
     "split_questions": "data",
     "train_reader": "export",
-    "export_reader": "export",
+    "save_reader": "export",
     "make_bundle": "bundle",
     "run_bundle": "bundle",
 }
-__all__ = ["TrainConfig", "export_reader", "make_bundle", "run_bundle", "split_questions", "train_reader"]
+__all__ = ["TrainConfig", "make_bundle", "run_bundle", "save_reader", "split_questions", "train_reader"]
 
 if TYPE_CHECKING:
     from qa.train.bundle import make_bundle, run_bundle
     from qa.train.data import TrainConfig, split_questions
-    from qa.train.export import export_reader, train_reader
+    from qa.train.export import save_reader, train_reader
 
 
 def __getattr__(name: str):

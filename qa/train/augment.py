@@ -3,7 +3,7 @@ same Chinese paragraphs, code-switched questions, unanswerable pairs and English
 
 Every ingredient keeps the paragraph and its answer offsets untouched, so targets stay exact:
 - `translated`: hand-translated English questions (JSONL `{"id", "question"}`), bridged exactly as the
-  pipeline bridges an English question at inference (qa/bridge.py), so training sees what serving reads.
+  pipeline bridges an English question at inference (qa/language/bridge.py), so training sees what serving reads.
 - `code_switched`: a Chinese question with a share of its words replaced by their CC-CEDICT gloss.
 - `unanswerable`: a question beside another paragraph of its article that does not hold the answer
   (SQuAD 2.0 style); every window's target is "no answer".
@@ -24,10 +24,10 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from qa.bridge import bridged, cedict_entries
-from qa.script import script_of, to_script
-from qa.squad import SquadQuestion, read_squad
-from qa.text import split_sentences
+from qa.documents.squad import SquadQuestion, read_squad
+from qa.language.bridge import bridged, cedict_entries
+from qa.language.script import script_of, to_script
+from qa.language.text import split_sentences
 
 MIN_REMAINDER = 30  # characters an answer-removed paragraph keeps at least, so it still reads as a passage
 MAX_WORD = 4  # characters in the longest dictionary word matched in a question

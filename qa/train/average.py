@@ -8,7 +8,8 @@ import json
 import logging
 from pathlib import Path
 
-from qa.reader import READER_CONFIG, build_qa_model
+from qa.reading.reader import READER_CONFIG
+from qa.reading.torch_model import build_qa_model
 from qa.train.data import TrainConfig, split_questions, validation_windows
 from qa.train.export import encoder_state, load_start_weights, reader_state, write_reader
 from qa.train.loop import evaluate, torch_device

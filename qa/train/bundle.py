@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.reader import build_qa_model
-from qa.squad import SquadQuestion
+from qa.documents.squad import SquadQuestion
+from qa.reading.torch_model import build_qa_model
+from qa.reading.windows import Windows
 from qa.train.data import TrainConfig, featurize, split_questions, validation_windows
 from qa.train.export import load_start_weights, train_and_export
-from qa.windows import Windows
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def run_bundle(bundle_dir: Path, out_dir: Path, device: str, overrides: dict) ->
 
 
 def _bundle_validation(meta: dict, arrays) -> tuple[list[SquadQuestion], list[Windows]]:
-    from qa.squad import SquadParagraph
+    from qa.documents.squad import SquadParagraph
 
     questions, windows = [], []
     ids, offsets = arrays["v:input_ids"], arrays["v:offsets"]

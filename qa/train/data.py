@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.squad import SquadQuestion, read_squad
-from qa.windows import Windows, make_windows
+from qa.documents.squad import SquadQuestion, read_squad
+from qa.reading.windows import Windows, make_windows
 
 
 @dataclass

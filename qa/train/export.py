@@ -9,7 +9,8 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from qa.reader import READER_CONFIG, READER_WEIGHTS, WORD_EMBEDDINGS, build_qa_model
+from qa.reading.reader import READER_CONFIG, READER_WEIGHTS
+from qa.reading.torch_model import WORD_EMBEDDINGS, build_qa_model
 from qa.train.augment import training_mix
 from qa.train.data import TrainConfig, featurize, split_questions, validation_windows
 from qa.train.loop import evaluate, torch_device, train
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 SHARD_BYTES = 15 * 1024 * 1024  # keeps each shipped file small enough to move around easily
 
 
-def export_reader(model, out_dir: Path, cfg: TrainConfig, info: dict) -> list[Path]:
+def save_reader(model, out_dir: Path, cfg: TrainConfig, info: dict) -> list[Path]:
     """fp16 safetensors shards of everything but the frozen word embeddings, plus reader.json."""
     reader = {"max_length": cfg.max_length, "stride": cfg.stride, "max_answer_chars": cfg.max_answer_chars}
     return write_reader(model.state_dict(), out_dir, {"reader": reader, "training": asdict(cfg), **info})
@@ -130,5 +131,5 @@ def train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir:
         evaluate_fn=lambda m: evaluate(m, val_qs, val_windows, cfg, dev),
     )
     info = {"validation": history[-1] if history else None, "history": history, "data": data, **(extra or {})}
-    export_reader(model, out_dir, cfg, info)
+    save_reader(model, out_dir, cfg, info)
     return info

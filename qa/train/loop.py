@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.documents.squad import SquadQuestion
 from qa.eval.metrics import exact_match, f1_score
-from qa.spans import decode_spans
-from qa.squad import SquadQuestion
+from qa.reading.spans import decode_spans
+from qa.reading.windows import Windows
 from qa.train.data import TrainConfig
-from qa.windows import Windows
 
 log = logging.getLogger(__name__)
 

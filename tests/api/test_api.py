@@ -37,10 +37,24 @@ def test_no_answer_names_the_numbers_no_passage_holds(client):
     assert answered["no_answer"] is False and answered["unmatched_numbers"] == []
 
 
+def test_answers_carry_one_citation_label_and_message_in_the_question_or_requested_language(client):
+    """qa/present.py says where an answer is and why there is none, for the API, CLI, chat and widget alike."""
+    section = "E. 有效協調人道主義援助"
+    chinese = client.post("/v1/ask", json={"question": "巴基斯坦的暴雨洪灾波及了多少人?"}).json()
+    assert chinese["answers"][0]["citation"] == f"第121段 · {section}" and chinese["message"] is None
+    asked_en = client.post("/v1/ask", json={"question": "巴基斯坦的暴雨洪灾波及了多少人?", "language": "en"}).json()
+    assert asked_en["answers"][0]["citation"] == f"Paragraph 121 · {section}"
+    assert asked_en["passages"][0]["citation"].startswith("Paragraph ")
+    withheld = client.post("/v1/ask", json={"question": "兩個人道主義集合基金2017年為阿富汗撥了多少款?"}).json()
+    sentence, numbers = withheld["message"].split("\n")
+    assert sentence.startswith("文件中似乎沒有這個問題的答案") and numbers == "(找到的段落都沒有提到 2017。)"
+    assert client.post("/v1/ask", json={"question": "多少人?", "language": "fr"}).status_code == 422
+
+
 def test_a_small_answer_score_keeps_its_digits():
     """A shown answer may score far below 1e-4 (thresholds are settings): rounding to 4 places would
     report it as 0, and `qa eval --url` would then score it as withheld."""
-    from qa.serialize import answer_dict
+    from qa.present import answer_dict
     from qa.types import Answer, Passage
 
     passage = Passage(id="p23", text="53億人已經接入互聯網", order=23, paragraph=23)

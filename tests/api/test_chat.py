@@ -7,7 +7,8 @@ import httpx
 import openai
 import pytest
 
-from api.chat_reply import NO_ANSWER, compose_reply, language_of
+from api.chat_reply import compose_reply
+from qa.present import NO_ANSWER, language_of
 from qa.types import Answer, AskResult, Passage
 
 MODEL = "cited-qa"

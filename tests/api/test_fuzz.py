@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from api.app import create_app
 from qa.config import Settings
+from qa.language.text import QuestionError, check_question
 from qa.pipeline import Pipeline
-from qa.text import QuestionError, check_question
 from qa.types import Hit
 
 pytestmark = pytest.mark.slow

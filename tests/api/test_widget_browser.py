@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from api.app import create_app
-from qa.indexing import build_index
 from qa.pipeline import Pipeline
+from qa.storage.lifecycle import build_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

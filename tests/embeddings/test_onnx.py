@@ -7,7 +7,7 @@ import pytest
 
 from embeddings.encoder import Embedder
 from embeddings.word_table import packaged_word_table
-from qa.reader import Reader
+from qa.reading.reader import Reader
 
 pytestmark = pytest.mark.slow  # exports models into the cache on a fresh machine
 
@@ -41,7 +41,7 @@ def test_onnx_reader_matches_torch(pipeline):
     assert onnx.runtime == "onnx"
     (a,), (b,) = onnx.read(question, [passage]), torch.read(question, [passage])
     assert (a.start, a.end) == (b.start, b.end) and a.score == pytest.approx(b.score, abs=1e-4)
-    from qa.windows import make_windows
+    from qa.reading.windows import make_windows
 
     windows = make_windows(onnx.tokenizer, question, [passage], 256, 128)
     for a, b in zip(onnx.logits(windows), torch.logits(windows)):
@@ -62,7 +62,7 @@ def test_a_first_export_leaves_torch_out_of_the_serving_process(pipeline, tmp_pa
     question, passage = "大橋哪一年動工?", "跨河大橋於2021年動工,2023年通車。"
     (span,) = reader.read(question, [passage])
     script = (
-        "import sys; from pathlib import Path; from qa.reader import Reader; "
+        "import sys; from pathlib import Path; from qa.reading.reader import Reader; "
         f"r = Reader(Path({str(reader.artefact_dir)!r}), Path({str(reader.encoder_dir)!r}), "
         f"cache_dir=Path({str(tmp_path)!r})).load(); "
         f"s = r.read({question!r}, [{passage!r}])[0]; "
@@ -80,5 +80,5 @@ def test_a_failed_export_is_named_and_leaves_nothing(tmp_path):
     missing = tmp_path / "no-reader"
     failed = r"exporting reader-x to ONNX failed: FileNotFoundError: no trained reader"
     with pytest.raises(OnnxModelError, match=failed):
-        cached_export(tmp_path / "reader-x", {}, "qa.reader:export_reader", [tmp_path, missing], "fp32")
+        cached_export(tmp_path / "reader-x", {}, "qa.train.onnx_export:export_reader", [tmp_path, missing], "fp32")
     assert list(tmp_path.iterdir()) == []

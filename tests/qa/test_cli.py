@@ -112,7 +112,7 @@ def test_unwritable_home_is_one_line(tmp_path):
 def test_an_empty_model_folder_is_rebuilt_and_a_broken_export_named(tmp_path, settings):
     from embeddings.e5_package import ensure_packaged_model, is_valid_build
     from embeddings.encoder import Embedder
-    from qa.indexing import build_index
+    from qa.storage.lifecycle import build_index
 
     doc = tmp_path / "doc.jsonl"
     doc.write_text('{"id": "a", "text": "跨河大橋於2021年動工。"}\n{"id": "b", "text": "新學校九月開學。"}\n',

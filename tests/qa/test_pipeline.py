@@ -6,11 +6,10 @@ import json
 
 import pytest
 
-from qa.confidence import answer_confidence, question_coverage
-from qa.corpus import BUNDLED_CORPUS, load_corpus
-from qa.indexing import build_index
+from qa.documents.load import BUNDLED_CORPUS, load_corpus
+from qa.language.text import QuestionError
 from qa.pipeline import Pipeline
-from qa.text import QuestionError
+from qa.storage.lifecycle import build_index
 
 
 @pytest.mark.parametrize(
@@ -96,12 +95,6 @@ def test_a_repeated_question_comes_from_the_cache(variant):
     assert [a.text for a in again.answers] == [a.text for a in first.answers]
     assert "cached" not in p.ask("2022年全球人口突破了哪個里程碑數字?", use_cache=False).timings_ms
     assert "cached" not in variant(answer_cache=0).ask("2022年全球人口突破了哪個里程碑數字?").timings_ms
-
-
-def test_english_questions_have_their_own_no_answer_threshold(settings):
-    assert settings.no_answer_threshold_for("How many people?") == settings.non_cjk_no_answer_threshold
-    assert settings.no_answer_threshold_for("多少人?") == settings.no_answer_threshold
-    assert settings.non_cjk_no_answer_threshold < settings.no_answer_threshold
 
 
 def test_a_simplified_question_is_read_in_the_passage_script(variant):
@@ -193,8 +186,9 @@ def test_an_answer_is_scored_by_its_span_and_its_passage_together(variant):
     answered = calibrated.ask("2022年世界人口達到了多少?", use_cache=False)
     top = answered.answers[0]
     hit = next(h for h in answered.hits if h.passage.id == top.passage.id)
-    assert "80億" in top.text and top.score >= calibrated.settings.no_answer_threshold
-    assert hit.candidates >= 50 and top.score == pytest.approx(answer_confidence(top.span_probability, hit.score))
+    assert "80億" in top.text and top.score >= calibrated.calibration.no_answer_threshold
+    assert hit.candidates >= 50
+    assert top.score == pytest.approx(calibrated.calibration.confidence(top.span_probability, hit.score))
 
 
 def test_an_english_answer_is_less_sure_in_a_passage_lacking_the_question_keywords(pipeline):
@@ -203,9 +197,10 @@ def test_an_english_answer_is_less_sure_in_a_passage_lacking_the_question_keywor
     result = pipeline.ask(question, no_answer_threshold=0.0, use_cache=False)
     top = result.answers[0]
     hit = next(h for h in result.hits if h.passage.id == top.passage.id)
-    coverage = question_coverage(question, top.passage.text)
+    coverage = pipeline.calibration.coverage(question, top.passage.text)
     assert 0.0 < coverage < 1.0
-    assert top.score == pytest.approx(answer_confidence(top.span_probability, hit.score, hit.candidates, coverage))
+    assert top.score == pytest.approx(pipeline.calibration.confidence(top.span_probability, hit.score,
+                                                                      hit.candidates, coverage))
     assert pipeline.ask(question, use_cache=False).no_answer
 
 

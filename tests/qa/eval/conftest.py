@@ -16,7 +16,7 @@ def squad_file():
 
 def _write_squad_file(tmp_path: Path, unanswerable: bool = False, name: str = "tiny_squad.json") -> Path:
     """A tiny SQuAD-format file made of the bundled report's own paragraphs (the project's licence)."""
-    from qa.corpus import BUNDLED_CORPUS, load_corpus
+    from qa.documents.load import BUNDLED_CORPUS, load_corpus
 
     text = {p.paragraph: p.text for p in load_corpus(BUNDLED_CORPUS) if p.paragraph in (7, 13, 35, 38)}
     qas = {

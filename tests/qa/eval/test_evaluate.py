@@ -29,7 +29,7 @@ def questions():
 
 
 def test_evaluate_in_process(pipeline, questions):
-    configured = pipeline.settings.no_answer_threshold
+    configured = pipeline.calibration.no_answer_threshold  # the reader folder's
     before = pipeline.settings.model_dump()
     result = evaluate(pipeline, questions[:6], progress=False)
     assert pipeline.settings.model_dump() == before  # asked with a per-call threshold: settings untouched

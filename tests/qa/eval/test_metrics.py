@@ -10,7 +10,7 @@ from qa.eval.compare import compare, paired_bootstrap
 from qa.eval.metrics import exact_match, f1_score, tokenize
 from qa.eval.questions import EvalQuestion, PassageRef
 from qa.eval.score import miss_reason, mrr_at, percentile, question_record, recall_at, summarise
-from qa.text import normalize_answer
+from qa.language.text import normalize_answer
 
 # --- answer metrics: the examples EVAL.md gives -------------------------------------------------
 

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from qa.squad import SquadParagraph, SquadQuestion, read_squad
+from qa.documents.squad import SquadParagraph, SquadQuestion, read_squad
 from qa.train.augment import answer_removed, code_switch, script_copies, training_mix, translated, unanswerable
 from qa.train.data import TrainConfig, featurize
 

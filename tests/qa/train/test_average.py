@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from embeddings.e5_package import ensure_packaged_model
-from qa.reader import READER_CONFIG, Reader
+from qa.reading.reader import READER_CONFIG, Reader
 from qa.train.average import AverageError, average_readers, mean_state
 from qa.train.export import reader_state, write_reader
 

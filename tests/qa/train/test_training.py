@@ -8,7 +8,7 @@ import json
 import pytest
 
 from embeddings.e5_package import ensure_packaged_model, packaged_weights_path
-from qa.reader import Reader
+from qa.reading.reader import Reader
 from qa.train import TrainConfig, make_bundle, run_bundle, split_questions, train_reader
 
 pytestmark = pytest.mark.slow

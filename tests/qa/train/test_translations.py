@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.text import has_cjk
+from qa.language.text import has_cjk
 from qa.train.augment import read_translations
 from qa.train.data import TrainConfig, split_questions
 

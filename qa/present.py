@@ -1,0 +1,117 @@
+"""How an answer is presented, defined once: the citation label, the no-answer sentence and the JSON shapes of
+results, in the question's language. The CLI (`qa ask`, `--json`), the HTTP API, the chat endpoint and the widget
+(which shows the `citation` and `message` the server sends) all use these."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from qa.language.script import script_of
+from qa.language.text import has_cjk
+from qa.types import Answer, AskResult, Hit, Passage
+
+Language = Literal["zh-Hant", "zh-Hans", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh-Hant", "zh-Hans", "en")
+
+NO_ANSWER: dict[Language, str] = {
+    "zh-Hant": "文件中似乎沒有這個問題的答案。以下是最接近的段落,供您自行閱讀:",
+    "zh-Hans": "文档中似乎没有这个问题的答案。以下是最接近的段落,供您自行阅读:",
+    "en": "The document does not seem to answer this. These are the closest passages to read:",
+}
+UNMATCHED: dict[Language, str] = {  # the numbers a question names that no passage found holds
+    "zh-Hant": "(找到的段落都沒有提到 {}。)",
+    "zh-Hans": "(找到的段落都没有提到 {}。)",
+    "en": "(No passage found mentions {}.)",
+}
+_PARAGRAPH: dict[Language, str] = {"zh-Hant": "第{}段", "zh-Hans": "第{}段", "en": "Paragraph {}"}
+_BOX: dict[Language, str] = {"zh-Hant": "專欄:{}", "zh-Hans": "专栏:{}", "en": "Box: {}"}
+
+
+def language_of(question: str) -> Language:
+    """English without Chinese characters; else Simplified or, by default, Traditional (the report's script)."""
+    if not has_cjk(question):
+        return "en"
+    return "zh-Hans" if script_of(question) == "simplified" else "zh-Hant"
+
+
+def marker(passage: Passage) -> str:
+    """The short citation inside a chat reply's text: ¶121, 專欄: <title>, or the passage id (footnotes, a user's
+    passages without numbers)."""
+    if passage.paragraph is not None:
+        return f"¶{passage.paragraph}"
+    if passage.box:
+        return f"專欄: {passage.box}"
+    return passage.id
+
+
+def citation(passage: Passage, language: Language = "zh-Hant") -> str:
+    """Where a passage is, for people: 第121段 · E. 有效協調人道主義援助, or Paragraph 121 · … (its section when it
+    has one)."""
+    if passage.paragraph is not None:
+        where = _PARAGRAPH[language].format(passage.paragraph)
+    else:
+        where = _BOX[language].format(passage.box) if passage.box else passage.id
+    return f"{where} · {passage.section}" if passage.section else where
+
+
+def no_answer_message(result: AskResult, language: Language | None = None) -> str | None:
+    """The honest sentence for a withheld answer, with the numbers no passage found holds; None when answered."""
+    if not result.no_answer:
+        return None
+    language = language or language_of(result.question)
+    text = NO_ANSWER[language]
+    if result.unmatched_numbers:
+        text += "\n" + UNMATCHED[language].format(", ".join(result.unmatched_numbers))
+    return text
+
+
+def passage_dict(passage: Passage, language: Language = "zh-Hant") -> dict:
+    return {**passage.to_dict(), "citation": citation(passage, language)}
+
+
+def hit_dict(hit: Hit, language: Language = "zh-Hant") -> dict:
+    return {
+        **passage_dict(hit.passage, language),
+        "score": round(hit.score, 4),
+        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 4),
+        "sparse_score": None if hit.sparse_score is None else round(hit.sparse_score, 4),
+        "dense_rank": hit.dense_rank,
+        "sparse_rank": hit.sparse_rank,
+    }
+
+
+def answer_dict(answer: Answer, language: Language = "zh-Hant") -> dict:
+    p = answer.passage
+    return {
+        "text": answer.text,
+        "score": float(f"{answer.score:.4g}"),  # significant digits: an English answer's may be 1e-6
+        "id": p.id,
+        "paragraph": p.paragraph,
+        "box": p.box,
+        "section": p.section,
+        "citation": citation(p, language),
+        "start": answer.start,
+        "end": answer.end,
+        "context": answer.context,
+        "context_start": p.text.find(answer.context),
+    }
+
+
+def ask_response(result: AskResult, language: Language | None = None) -> dict:
+    """What `/v1/ask` and `qa ask --json` return; labels and message in `language`, by default the question's."""
+    language = language or language_of(result.question)
+    return {
+        "question": result.question,
+        "no_answer": result.no_answer,
+        "message": no_answer_message(result, language),
+        "answers": [answer_dict(a, language) for a in result.answers],
+        "passages": [hit_dict(h, language) for h in result.hits],
+        "timings_ms": result.timings_ms,
+        "tokens_read": result.tokens_read,
+        "unmatched_numbers": result.unmatched_numbers,
+    }
+
+
+def search_response(question: str, hits: list[Hit], language: Language | None = None) -> dict:
+    language = language or language_of(question)
+    return {"question": question, "passages": [hit_dict(h, language) for h in hits]}

@@ -1,0 +1,70 @@
+"""The store interface: what retrieval and serving need from wherever the passages and vectors live.
+
+Two backends implement it: `qa.storage.folder.LoadedIndex` (FAISS + in-memory BM25 from an index folder, the
+default) and `qa.storage.milvus.MilvusStore` (a Milvus collection: embedded milvus-lite file, server or
+cluster). Passages are named by id, never by row, so a backend may hold more than one process sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+import numpy as np
+
+from qa.types import Passage
+
+# a passage may have many sentence vectors: the dense pool is the owners of this many units per passage wanted
+UNITS_PER_PASSAGE = 3
+
+
+class PassageStore(Protocol):
+    """Passages with their vectors (the passage's own, then one per sentence) and a keyword index."""
+
+    kind: str  # "flat", "hnsw" or "milvus-flat"/"milvus-hnsw": what /healthz reports
+    remote: bool  # calls wait on the network: the retriever makes independent ones at once
+
+    @property
+    def manifest(self) -> dict:
+        """What the store was built from: model, passage_prefix, dimension, corpus, corpus_sha256, passages, created."""
+        ...
+
+    def count(self) -> int:
+        """Passages held."""
+        ...
+
+    def version(self) -> str:
+        """Changes whenever the content does (answers cached for one version are not served for another)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise when the store cannot answer (for /readyz)."""
+        ...
+
+    def search_dense(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Up to k passage ids owning the best UNITS_PER_PASSAGE * k unit vectors, best first, with that score."""
+        ...
+
+    def search_keywords(self, question: str, k: int) -> list[tuple[str, float]]:
+        """The k best passages by BM25 (score > 0), best first."""
+        ...
+
+    def keyword_scores(self, question: str, ids: list[str]) -> dict[str, float]:
+        """The BM25 score of each of these passages (absent: no term in common)."""
+        ...
+
+    def unit_scores(self, query: np.ndarray, ids: list[str]) -> dict[str, np.ndarray]:
+        """Per passage id: the query's inner product with its own vector, then with each of its sentences'
+        in order (scores, not vectors: a remote store sends 1/384 of the bytes)."""
+        ...
+
+    def fetch(self, ids: Iterable[str]) -> list[Passage]:
+        """Those of `ids` the store holds, in document order."""
+        ...
+
+    def by_id(self, passage_id: str) -> Passage | None:
+        ...
+
+    def find(self, paragraph: int | None = None, box: str | None = None) -> Passage | None:
+        """A passage with this paragraph number, or this box title."""
+        ...
