@@ -37,7 +37,7 @@ def compose_reply(result: AskResult) -> tuple[list[str], list[Annotation]]:
             text += "\n\n" + "\n".join(f"- {_source(p, _quote(p, p.text[:EXCERPT_CHARS], 0))}" for p in closest)
         return [text], []
     best = result.answers[0]
-    found = answer_dict(best, language_of(result.question))
+    found = answer_dict(best, language_of(result.question), result.cite_files)
     citation = Citation(passage_id=found.pop("id"), label=found.pop("citation"), **found, start_index=0,
                         end_index=len(best.text))
     head = f"{best.text} [{marker(best.passage)}]"

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas import DocumentOut
+
 
 class ContentPart(BaseModel):
     """One part of a multi-part message; only `text` parts carry the question."""
@@ -45,6 +47,8 @@ class ChatCompletionRequest(BaseModel):
 
 class Citation(BaseModel):
     passage_id: str = Field(..., description="the cited passage: GET /v1/passages/{passage_id} returns it")
+    document: DocumentOut | None = Field(None, description="the document the passage is from")
+    page: int | None = Field(None, description="the page of a paged document (PDF) where the answer is")
     paragraph: int | None = Field(..., description="the paragraph number, or null for a box or footnote")
     box: str | None = Field(..., description="the box title when the passage is a boxed sidebar")
     section: str | None

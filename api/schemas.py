@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -25,21 +26,34 @@ class QuestionRequest(BaseModel):
     top_k: int | None = Field(
         None, description="passages to retrieve: default QA_TOP_K (5), at most QA_MAX_TOP_K (50)"
     )
+    documents: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        None, description="ask only these documents (ids as GET /v1/documents lists them); default: all",
+        max_length=1000, examples=[None])
     language: Language | None = Field(
         None, description="the language of the citation labels and the no-answer message (zh-Hant, zh-Hans, en); "
         "default: the question's"
     )
 
 
+class DocumentOut(BaseModel):
+    id: str = Field(..., description="the document's id: GET /v1/documents lists them; `documents` in a question")
+    title: str
+    file: str = Field(..., description="the file, relative to the folder indexed")
+
+
 class PassageOut(BaseModel):
-    id: str
+    id: str = Field(..., description="<document id>:<the passage's id in its document>")
     text: str
     order: int
-    paragraph: int | None = None
+    paragraph: int | None = Field(None, description="the document's own paragraph number, else the ordinal")
     box: str | None = None
     section: str | None = None
     heading: str | None = None
     after: int | None = None
+    document: DocumentOut | None = None
+    page: int | None = Field(None, description="the page it starts on (paged documents: PDF)")
+    page_starts: list[int] = Field(default_factory=list, description="offsets in `text` where page + 1, page + 2, "
+                                   "... begin (a paragraph running over a page break)")
     citation: str = Field(..., description="where the passage is, for people, in the question's language: "
                           "第121段 · E. 有效協調人道主義援助, or Paragraph 121 · … in English")
 
@@ -58,10 +72,13 @@ class AnswerOut(BaseModel):
                          "probability, its passage's retrieval score and an English question's keyword "
                          "coverage combined (qa/reading/confidence.py)")
     id: str
+    document: DocumentOut | None
+    page: int | None = Field(None, description="the page where the answer is (paged documents: PDF)")
     paragraph: int | None
     box: str | None
     section: str | None
-    citation: str = Field(..., description="where the answer is, for people, in the question's language")
+    citation: str = Field(..., description="where the answer is, for people, in the question's language: "
+                          "report.pdf · p. 12 · ¶35 (the file when the index holds several documents)")
     start: int
     end: int
     context: str = Field(..., description="the passage text around the span")

@@ -34,12 +34,12 @@ def _pct(values: list[float], q: float) -> float:
 
 def bench_index_build(settings, out: dict) -> None:
     from embeddings.encoder import Embedder
-    from qa.storage.lifecycle import build_index
+    from qa.storage.collection import build_index
 
     embedder = Embedder.from_settings(settings).load()  # loaded first: the figure is the build alone
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        manifest = build_index(settings.model_copy(update={"index_dir": Path(tmp) / "ix"}), embedder)
+        manifest = build_index(settings.model_copy(update={"index_dir": Path(tmp) / "ix"}), embedder).manifest
         out["index_build"] = {
             "seconds": round(time.perf_counter() - t, 1),
             "passages": manifest["passages"],

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
 
     home: Path = Field(Path.home() / ".cache" / "qa-service", description="where model caches and indexes live")
-    corpus: Path = Field(BUNDLED_CORPUS, description="document to index (report text, SQuAD JSON or JSONL)")
+    corpus: Path = Field(BUNDLED_CORPUS, description="the document `qa index` indexes when given no path")
     index_dir: Path | None = Field(None, description="index folder; default HOME/index")
     embedding_model: str = Field(
         PACKAGED_MODEL_NAME,
@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     non_cjk_no_answer_threshold: float | None = Field(None, ge=0.0, le=1.0, description="for questions without "
                                                       "Chinese characters; default: the reader's calibration.json")
     max_answers: int = Field(3, ge=1, le=20)
+    # documents (README "Your own documents"): what one file may cost to read, and how many one question may name
+    max_document_mb: float = Field(100.0, gt=0, description="largest file `qa index` reads or POST /v1/documents "
+                                   "accepts, in MB")
+    max_document_pages: int = Field(2000, ge=1, description="most pages of a PDF that is read")
+    max_question_documents: int = Field(100, ge=1, description="most documents one request may restrict itself to")
     answer_cache: int = Field(256, ge=0, description="answers kept for repeated questions (0: no cache)")
     max_question_chars: int = Field(1000, ge=1)
     host: str = "127.0.0.1"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.language.text import fold, has_cjk, normalize_answer
+from qa.storage.base import passage_by_id
 from qa.types import InputError
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def resolve_feedback(index, passage_id: str | None, paragraph: int | None, corre
     """(box title of the cited passage, the correction as an eval reference, corpus checksum), checked
     against the loaded index: the cited passage, its paragraph and the correction must all be in the
     document (and agree), or it is an InputError, so nothing made up reaches the eval set."""
-    cited = index.by_id(passage_id) if passage_id else None
+    cited = passage_by_id(index, passage_id) if passage_id else None
     if passage_id and cited is None:
         raise InputError(f"no passage {passage_id!r} in the document", "passage_id")
     if paragraph is not None:
@@ -102,7 +103,7 @@ def resolve_feedback(index, passage_id: str | None, paragraph: int | None, corre
             title = ref[4:].strip()
             match = index.find(box=title)
         else:
-            match = index.by_id(ref)
+            match = passage_by_id(index, ref)
         if match is None:
             raise InputError(f"correct_paragraph: no paragraph, box or passage {ref!r} in the document")
         gold = passage_reference(match.paragraph, match.box, match.id)

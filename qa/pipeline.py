@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import replace
 
@@ -20,7 +21,8 @@ from qa.reading.confidence import Calibration, calibration_for
 from qa.reading.reader import Reader
 from qa.reading.spans import Span
 from qa.retrieval.hybrid import HybridRetriever
-from qa.storage.base import PassageStore
+from qa.storage.base import PassageStore, passage_by_id
+from qa.storage.layout import served_version
 from qa.storage.lifecycle import open_index
 from qa.types import Answer, AskResult, Hit, Passage
 
@@ -41,14 +43,18 @@ class Pipeline:
         self._answers = LruCache(s.answer_cache)
         self._scripts: dict[str, str | None] = {}  # passage id -> its script, worked out once
         self.calibration: Calibration | None = None  # the reader folder's, with the settings' thresholds (at load)
+        self._opening = threading.Lock()
 
     def load(self, with_reader: bool = True) -> Pipeline:
         s = self.settings
-        if self.index is None:
-            self.index = open_index(s)
-            self.embedder.load()
-            self.retriever = HybridRetriever(self.index, self.embedder, s.dense_weight, s.sentence_weight,
-                                             s.non_cjk_dense_weight, s.candidates, s.expand_english)
+        if self.index is None or self._switched():
+            with self._opening:
+                if self.index is None or self._switched():
+                    index = open_index(s)  # before the models: a missing index is one line, at once
+                    self.embedder.load()
+                    self.retriever = HybridRetriever(index, self.embedder, s.dense_weight, s.sentence_weight,
+                                                     s.non_cjk_dense_weight, s.candidates, s.expand_english)
+                    self.index = index
         if with_reader and self.reader.model is None:
             # the reader was trained on the packaged encoder: its tokenizer and frozen word
             # embeddings come from there whatever embedding model retrieval uses
@@ -59,6 +65,17 @@ class Pipeline:
         if s.expand_english or (with_reader and (s.bridge_english or s.calibrate_confidence)):
             load_glossary()  # ~2 s, once (cached): not on the first English question
         return self
+
+    def _switched(self) -> bool:
+        """Whether the index folder now serves another version than the one loaded (a document was added or removed
+        here or by another process sharing the folder): the next request opens the new one."""
+        folder = getattr(self.index, "folder", None)
+        return folder is not None and served_version(self.settings.resolved_index_dir) not in (None, folder.name)
+
+    @property
+    def cites_files(self) -> bool:
+        """Whether a citation names its file: the index holds several documents."""
+        return self.index is not None and self.index.manifest.get("documents", 1) > 1
 
     @property
     def loaded(self) -> bool:
@@ -81,10 +98,24 @@ class Pipeline:
             raise QuestionError(f"must be between 1 and {self.settings.max_top_k} (got {requested})", "top_k")
         return requested
 
-    def search(self, question: str, top_k: int | None = None) -> list[Hit]:
+    def documents(self, requested: list[str] | None) -> list[str] | None:
+        """The documents a request restricts itself to, checked against the index (None: all of them)."""
+        if requested is None:
+            return None
+        self.load(with_reader=False)
+        limit = self.settings.max_question_documents
+        if len(requested) > limit:
+            raise QuestionError(f"names {len(requested)} documents; the limit is {limit}", "documents")
+        known = {d.id for d in self.index.documents()}
+        unknown = [d for d in requested if d not in known]
+        if unknown:
+            raise QuestionError(f"no document {unknown[0]!r} in the index (GET /v1/documents lists them)", "documents")
+        return sorted(set(requested))
+
+    def search(self, question: str, top_k: int | None = None, documents: list[str] | None = None) -> list[Hit]:
         question = self.check_question(question)
         self.load(with_reader=False)
-        return self.retriever.search(question, self.top_k(top_k))
+        return self.retriever.search(question, self.top_k(top_k), self.documents(documents))
 
     def read(
         self, question: str, hits: list[Hit], no_answer_threshold: float | None = None
@@ -182,10 +213,11 @@ class Pipeline:
             self._scripts[passage.id] = script_of(passage.text)
         return self._scripts[passage.id]
 
-    def timed_search(self, question: str, top_k: int | None = None) -> tuple[list[Hit], float]:
+    def timed_search(self, question: str, top_k: int | None = None,
+                     documents: list[str] | None = None) -> tuple[list[Hit], float]:
         """The search hits and the milliseconds they took: the first stage of `ask`."""
         t0 = time.perf_counter()
-        hits = self.search(question, top_k)
+        hits = self.search(question, top_k, documents)
         return hits, _ms(time.perf_counter() - t0)
 
     def answer(
@@ -199,22 +231,24 @@ class Pipeline:
         unmatched = []  # why there is no answer, when the question's numbers are
         if no_answer and self.settings.require_question_numbers:
             unmatched = unmatched_numbers(question_numbers(question), [h.passage.text for h in hits])
-        return AskResult(question, answers, hits, no_answer, timings, tokens_read=tokens, unmatched_numbers=unmatched)
+        return AskResult(question, answers, hits, no_answer, timings, tokens_read=tokens, unmatched_numbers=unmatched,
+                         cite_files=self.cites_files)
 
     def ask(self, question: str, top_k: int | None = None, no_answer_threshold: float | None = None,
-            use_cache: bool = True) -> AskResult:
+            use_cache: bool = True, documents: list[str] | None = None) -> AskResult:
         """Retrieve and read; a repeated question (after normalisation) is answered from an LRU cache
         unless `use_cache` is off (evaluation measures answering, not the cache)."""
         t0 = time.perf_counter()
         question = self.check_question(question)
         self.load(with_reader=False)
-        key = (question, self.top_k(top_k), no_answer_threshold, self.index.version())
+        documents = self.documents(documents)
+        key = (question, self.top_k(top_k), no_answer_threshold, self.index.version(), tuple(documents or ()))
         cached = self._answers.get(key) if use_cache else None
         if cached is not None:
             lookup = _ms(time.perf_counter() - t0)
             return replace(cached, timings_ms={"retrieve": 0.0, "read": 0.0, "total": lookup, "cached": 1.0},
                            tokens_read=0)
-        hits, retrieve_ms = self.timed_search(question, top_k)
+        hits, retrieve_ms = self.timed_search(question, top_k, documents)
         result = self.answer(question, hits, retrieve_ms, no_answer_threshold)
         self._answers.put(key, result)
         return result
@@ -237,7 +271,7 @@ class Pipeline:
 
     def passage(self, passage_id: str) -> Passage | None:
         self.load(with_reader=False)
-        return self.index.by_id(passage_id)
+        return passage_by_id(self.index, passage_id)
 
 
 def _ms(seconds: float) -> float:

@@ -1,9 +1,11 @@
 """How an answer is presented, defined once: the citation label, the no-answer sentence and the JSON shapes of
 results, in the question's language. The CLI (`qa ask`, `--json`), the HTTP API, the chat endpoint and the widget
-(which shows the `citation` and `message` the server sends) all use these."""
+(which shows the `citation` and `message` the server sends) all use these. A citation names the file only when
+the index holds several documents."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from qa.language.script import script_of
@@ -23,7 +25,8 @@ UNMATCHED: dict[Language, str] = {  # the numbers a question names that no passa
     "zh-Hans": "(找到的段落都没有提到 {}。)",
     "en": "(No passage found mentions {}.)",
 }
-_PARAGRAPH: dict[Language, str] = {"zh-Hant": "第{}段", "zh-Hans": "第{}段", "en": "Paragraph {}"}
+_PARAGRAPH: dict[Language, str] = {"zh-Hant": "第{}段", "zh-Hans": "第{}段", "en": "¶{}"}
+_PAGE: dict[Language, str] = {"zh-Hant": "第{}頁", "zh-Hans": "第{}页", "en": "p. {}"}
 _BOX: dict[Language, str] = {"zh-Hant": "專欄:{}", "zh-Hans": "专栏:{}", "en": "Box: {}"}
 
 
@@ -44,14 +47,23 @@ def marker(passage: Passage) -> str:
     return passage.id
 
 
-def citation(passage: Passage, language: Language = "zh-Hant") -> str:
-    """Where a passage is, for people: 第121段 · E. 有效協調人道主義援助, or Paragraph 121 · … (its section when it
-    has one)."""
+def citation(passage: Passage, language: Language = "zh-Hant", with_file: bool = False,
+             page: int | None = None) -> str:
+    """Where a passage (or an answer in it, at `page`) is, for people: 第121段 · E. 有效協調人道主義援助, or
+    annual-report.pdf · p. 12 · ¶35 · Results; the file when the index holds several documents."""
+    parts = [passage.document.file] if with_file and passage.document else []
+    page = page if page is not None else passage.page
+    if page is not None:
+        parts.append(_PAGE[language].format(page))
     if passage.paragraph is not None:
-        where = _PARAGRAPH[language].format(passage.paragraph)
-    else:
-        where = _BOX[language].format(passage.box) if passage.box else passage.id
-    return f"{where} · {passage.section}" if passage.section else where
+        parts.append(_PARAGRAPH[language].format(passage.paragraph))
+    elif passage.box:
+        parts.append(_BOX[language].format(passage.box))
+    elif not parts:
+        parts.append(passage.local_id)
+    if passage.section:
+        parts.append(passage.section)
+    return " · ".join(parts)
 
 
 def no_answer_message(result: AskResult, language: Language | None = None) -> str | None:
@@ -65,13 +77,13 @@ def no_answer_message(result: AskResult, language: Language | None = None) -> st
     return text
 
 
-def passage_dict(passage: Passage, language: Language = "zh-Hant") -> dict:
-    return {**passage.to_dict(), "citation": citation(passage, language)}
+def passage_dict(passage: Passage, language: Language = "zh-Hant", with_file: bool = False) -> dict:
+    return {**passage.to_dict(), "citation": citation(passage, language, with_file)}
 
 
-def hit_dict(hit: Hit, language: Language = "zh-Hant") -> dict:
+def hit_dict(hit: Hit, language: Language = "zh-Hant", with_file: bool = False) -> dict:
     return {
-        **passage_dict(hit.passage, language),
+        **passage_dict(hit.passage, language, with_file),
         "score": round(hit.score, 4),
         "dense_score": None if hit.dense_score is None else round(hit.dense_score, 4),
         "sparse_score": None if hit.sparse_score is None else round(hit.sparse_score, 4),
@@ -80,16 +92,19 @@ def hit_dict(hit: Hit, language: Language = "zh-Hant") -> dict:
     }
 
 
-def answer_dict(answer: Answer, language: Language = "zh-Hant") -> dict:
+def answer_dict(answer: Answer, language: Language = "zh-Hant", with_file: bool = False) -> dict:
     p = answer.passage
+    page = p.page_at(answer.start)
     return {
         "text": answer.text,
         "score": float(f"{answer.score:.4g}"),  # significant digits: an English answer's may be 1e-6
         "id": p.id,
+        "document": None if p.document is None else asdict(p.document),
+        "page": page,
         "paragraph": p.paragraph,
         "box": p.box,
         "section": p.section,
-        "citation": citation(p, language),
+        "citation": citation(p, language, with_file, page),
         "start": answer.start,
         "end": answer.end,
         "context": answer.context,
@@ -100,18 +115,19 @@ def answer_dict(answer: Answer, language: Language = "zh-Hant") -> dict:
 def ask_response(result: AskResult, language: Language | None = None) -> dict:
     """What `/v1/ask` and `qa ask --json` return; labels and message in `language`, by default the question's."""
     language = language or language_of(result.question)
+    files = result.cite_files
     return {
         "question": result.question,
         "no_answer": result.no_answer,
         "message": no_answer_message(result, language),
-        "answers": [answer_dict(a, language) for a in result.answers],
-        "passages": [hit_dict(h, language) for h in result.hits],
+        "answers": [answer_dict(a, language, files) for a in result.answers],
+        "passages": [hit_dict(h, language, files) for h in result.hits],
         "timings_ms": result.timings_ms,
         "tokens_read": result.tokens_read,
         "unmatched_numbers": result.unmatched_numbers,
     }
 
 
-def search_response(question: str, hits: list[Hit], language: Language | None = None) -> dict:
+def search_response(question: str, hits: list[Hit], language: Language | None = None, with_file: bool = False) -> dict:
     language = language or language_of(question)
-    return {"question": question, "passages": [hit_dict(h, language) for h in hits]}
+    return {"question": question, "passages": [hit_dict(h, language, with_file) for h in hits]}

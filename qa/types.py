@@ -15,20 +15,75 @@ class InputError(ValueError):
 
 
 @dataclass(frozen=True)
-class Passage:
-    """One citable unit of a document: a numbered paragraph, a boxed sidebar or a footnote."""
+class DocumentRef:
+    """Which document a passage comes from, as answers cite it."""
 
-    id: str  # stable: "p119", "box-3", "fn1", or the id a user's file gives
-    text: str  # exactly as in the document
-    order: int  # position in the document
-    paragraph: int | None = None
-    box: str | None = None  # box title, for sidebars
-    section: str | None = None  # e.g. "E. 有效協調人道主義援助"
-    heading: str | None = None  # the sub-heading inside the section, e.g. "氣候行動"
-    after: int | None = None  # for boxes and footnotes: the paragraph they follow or annotate
+    id: str  # stable within an index: a slug of the file's name ("annual-report"), "-2" etc. on a clash
+    title: str  # the document's own title (PDF metadata, <title>, the first heading), else its file name
+    file: str  # the path relative to the folder indexed ("reports/annual-report.pdf"), or the file's name
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document in an index: what `GET /v1/documents` lists."""
+
+    id: str
+    title: str
+    file: str
+    sha256: str
+    format: str  # "pdf", "docx", "html", "markdown", "report", "squad", "jsonl", "text"
+    pages: int | None  # for paged formats (PDF)
+    passages: int
+    added: str  # UTC, ISO 8601
+
+    @property
+    def ref(self) -> DocumentRef:
+        return DocumentRef(self.id, self.title, self.file)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One citable unit of a document: a paragraph (numbered where the document numbers them), a boxed sidebar,
+    a footnote, a table row group."""
+
+    id: str  # unique in an index: "<document id>:<local id>", the local id being "p119", "box-3", "fn1", "p12"
+    # (the 12th paragraph) or the id a user's file gives
+    text: str  # exactly as in the document (a paragraph broken by page or column is joined)
+    order: int  # position in the document
+    paragraph: int | None = None  # the document's own number where it numbers paragraphs, else the ordinal
+    box: str | None = None  # box title, for sidebars
+    section: str | None = None  # the heading it sits under, e.g. "E. 有效協調人道主義援助"
+    heading: str | None = None  # the sub-heading inside the section, e.g. "氣候行動"
+    after: int | None = None  # for boxes and footnotes: the paragraph they follow or annotate
+    document: DocumentRef | None = None
+    page: int | None = None  # 1-based page where it starts (paged formats only)
+    page_starts: tuple[int, ...] = ()  # offsets in `text` where page + 1, page + 2, ... begin
+
+    @property
+    def local_id(self) -> str:
+        """The id within its document (what the file itself calls it, for a SQuAD or JSONL file)."""
+        return self.id.split(":", 1)[1] if self.document is not None and ":" in self.id else self.id
+
+    def page_at(self, offset: int) -> int | None:
+        """The page holding character `offset` of the text (a paragraph crossing a page break is cited where the
+        answer is)."""
+        if self.page is None:
+            return None
+        return self.page + sum(1 for start in self.page_starts if start <= offset)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Passage:
+        data = dict(data)
+        if data.get("document") is not None:
+            data["document"] = DocumentRef(**data["document"])
+        data["page_starts"] = tuple(data.get("page_starts") or ())
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -67,3 +122,4 @@ class AskResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     tokens_read: int = 0  # tokens the reader ran over (padding included): what reading cost
     unmatched_numbers: list[str] = field(default_factory=list)  # named by the question, held by no passage found
+    cite_files: bool = False  # the index holds several documents: a citation names the file

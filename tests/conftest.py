@@ -13,7 +13,7 @@ import pytest
 
 from qa.config import Settings
 from qa.pipeline import Pipeline
-from qa.storage.lifecycle import build_index
+from qa.storage.collection import build_index
 
 
 def pytest_collection_modifyitems(items):

@@ -28,7 +28,7 @@ router = APIRouter(tags=["answers"])
 
 @router.post("/v1/ask", response_model=AskResponse, responses={422: {"model": ErrorOut}, **ADMISSION_RESPONSES})
 def ask(body: QuestionRequest, _: AdmissionDep, p: PipelineDep):
-    return ask_response(p.ask(body.question, body.top_k), body.language)
+    return ask_response(p.ask(body.question, body.top_k, documents=body.documents), body.language)
 
 
 def _event(name: str, data: dict) -> str:
@@ -36,14 +36,15 @@ def _event(name: str, data: dict) -> str:
 
 
 async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k: int | None,
-                      language: Language | None) -> AsyncIterator[str]:
+                      language: Language | None, documents: list[str] | None) -> AsyncIterator[str]:
     """Retrieve, send the passages, read, send the answers; a client that has gone gets no more work done:
     the read starts only if the client is still there after the passages (the log names the last stage run)."""
     stage, finished = "retrieve", False
     try:
-        hits, retrieve_ms = await run_in_threadpool(pipeline.timed_search, question, top_k)
+        hits, retrieve_ms = await run_in_threadpool(pipeline.timed_search, question, top_k, documents)
         language = language or language_of(question)
-        passages = [hit_dict(h, language) for h in hits]
+        files = pipeline.cites_files
+        passages = [hit_dict(h, language, files) for h in hits]
         yield _event("passages", {"question": question, "passages": passages, "timings_ms": {"retrieve": retrieve_ms}})
         if await request.is_disconnected():
             return
@@ -51,7 +52,7 @@ async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k
         result = await run_in_threadpool(pipeline.answer, question, hits, retrieve_ms)
         if await request.is_disconnected():  # the reader can't be interrupted; its answer can go unsent
             return
-        yield _event("answer", {"answers": [answer_dict(a, language) for a in result.answers],
+        yield _event("answer", {"answers": [answer_dict(a, language, files) for a in result.answers],
                                 "no_answer": result.no_answer, "message": no_answer_message(result, language),
                                 "unmatched_numbers": result.unmatched_numbers})
         finished = True
@@ -76,7 +77,8 @@ async def ask_stream(body: QuestionRequest, _: AdmissionDep, request: Request, p
     the stream holds its admission slot until its last event."""
     question = p.check_question(body.question)  # a QuestionError here is a 422 before any event
     p.top_k(body.top_k)  # so is a top_k over the limit
+    documents = p.documents(body.documents)  # and an unknown document
     return StreamingResponse(
-        _ask_events(request, p, question, body.top_k, body.language), media_type="text/event-stream",
+        _ask_events(request, p, question, body.top_k, body.language, documents), media_type="text/event-stream",
         headers=SSE_HEADERS,
     )

@@ -16,4 +16,4 @@ def passage(passage_id: str, p: PipelineDep):
     found = p.passage(passage_id)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no passage with id {passage_id!r}")
-    return passage_dict(found)
+    return passage_dict(found, with_file=p.cites_files)

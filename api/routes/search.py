@@ -14,4 +14,5 @@ router = APIRouter(tags=["answers"])
 @router.post("/v1/search", response_model=SearchResponse, responses={422: {"model": ErrorOut}, **ADMISSION_RESPONSES})
 def search(body: QuestionRequest, _: AdmissionDep, p: PipelineDep):
     question = p.check_question(body.question)  # answer with the question as it was searched
-    return search_response(question, p.search(question, body.top_k), body.language)
+    hits = p.search(question, body.top_k, body.documents)
+    return search_response(question, hits, body.language, p.cites_files)

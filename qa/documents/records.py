@@ -1,10 +1,8 @@
-"""Documents that are already passages: JSON lines (one object a passage) and plain text (one passage per
-blank-line-separated block)."""
+"""JSON lines: a document that is already passages, one `{"id", "text", "section"?, "paragraph"?}` object a line."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from qa.documents.errors import CorpusError
@@ -44,8 +42,3 @@ def parse_jsonl(text: str, path: Path | str) -> list[Passage]:
     if not passages:
         raise CorpusError(f"{path}: no passages found")
     return passages
-
-
-def parse_plain_text(text: str) -> list[Passage]:
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
-    return [Passage(id=f"p{i}", text=b, order=i - 1, paragraph=i) for i, b in enumerate(blocks, 1)]

@@ -18,8 +18,9 @@ _LICENCE_START = "本作品來自聯合國官方文件"
 
 
 def is_report_layout(text: str) -> bool:
-    """Numbered paragraphs (`12.text` at a line's start) mark the layout."""
-    return any(PARAGRAPH.match(line) for line in text.split("\n"))
+    """A chapter heading (第一章) on its own line and numbered paragraphs (`12.text` at a line's start) mark it."""
+    lines = text.split("\n")
+    return any(_CHAPTER.match(line.strip()) for line in lines) and any(PARAGRAPH.match(line) for line in lines)
 
 
 def parse_report(text: str, path: Path | str = "<report>") -> list[Passage]:

@@ -81,14 +81,15 @@ class HybridRetriever:
         later = _CALLS.submit(second)
         return first(), later.result()
 
-    def search(self, question: str, k: int = 5) -> list[Hit]:
+    def search(self, question: str, k: int = 5, documents: list[str] | None = None) -> list[Hit]:
+        """The k best passages for the question (among these documents' when given)."""
         chinese = has_cjk(question)
         weight = self.dense_weight if chinese else self.non_cjk_dense_weight
         keywords = question if chinese or not self.expand_english else keyword_query(question)
         query = self.embedder.encode_queries([question])[0]
         store, n = self.index, self.candidates
-        dense_top, sparse_top = self._both(lambda: store.search_dense(query, n),
-                                           lambda: store.search_keywords(keywords, n))
+        dense_top, sparse_top = self._both(lambda: store.search_dense(query, n, documents),
+                                           lambda: store.search_keywords(keywords, n, documents))
         # every pooled passage gets its keyword score, not only the keyword side's top candidates
         sparse_of = dict(sparse_top)
         unscored = [pid for pid, _ in dense_top if pid not in sparse_of]

@@ -8,11 +8,12 @@ cluster). Passages are named by id, never by row, so a backend may hold more tha
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from qa.types import Passage
+from qa.types import Document, Passage
 
 # a passage may have many sentence vectors: the dense pool is the owners of this many units per passage wanted
 UNITS_PER_PASSAGE = 3
@@ -26,7 +27,8 @@ class PassageStore(Protocol):
 
     @property
     def manifest(self) -> dict:
-        """What the store was built from: model, passage_prefix, dimension, corpus, corpus_sha256, passages, created."""
+        """What the store was built from: model, passage_prefix, dimension, corpus (a one-document index's file),
+        corpus_sha256, passages, documents (their count), created."""
         ...
 
     def count(self) -> int:
@@ -41,12 +43,21 @@ class PassageStore(Protocol):
         """Raise when the store cannot answer (for /readyz)."""
         ...
 
-    def search_dense(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Up to k passage ids owning the best UNITS_PER_PASSAGE * k unit vectors, best first, with that score."""
+    def search_dense(self, query: np.ndarray, k: int, documents: list[str] | None = None) -> list[tuple[str, float]]:
+        """Up to k passage ids owning the best UNITS_PER_PASSAGE * k unit vectors, best first, with that score (among
+        these documents' passages when given)."""
         ...
 
-    def search_keywords(self, question: str, k: int) -> list[tuple[str, float]]:
-        """The k best passages by BM25 (score > 0), best first."""
+    def search_keywords(self, question: str, k: int, documents: list[str] | None = None) -> list[tuple[str, float]]:
+        """The k best passages by BM25 (score > 0), best first (among these documents' when given)."""
+        ...
+
+    def documents(self) -> list[Document]:
+        """The documents held, in id order."""
+        ...
+
+    def original(self, document_id: str) -> Path | None:
+        """The document's original file, where the store keeps one."""
         ...
 
     def keyword_scores(self, question: str, ids: list[str]) -> dict[str, float]:
@@ -68,3 +79,13 @@ class PassageStore(Protocol):
     def find(self, paragraph: int | None = None, box: str | None = None) -> Passage | None:
         """A passage with this paragraph number, or this box title."""
         ...
+
+
+def passage_by_id(store: PassageStore, passage_id: str) -> Passage | None:
+    """The passage with this id, or, for an id without its document ("p121", as one-document indexes named them
+    before passages knew their document), the one passage of any document with that local id."""
+    found = store.by_id(passage_id)
+    if found is not None or ":" in passage_id:
+        return found
+    matches = [p for d in store.documents() if (p := store.by_id(f"{d.id}:{passage_id}")) is not None]
+    return matches[0] if len(matches) == 1 else None

@@ -58,31 +58,55 @@ def current_version(directory: Path) -> Path:
         raise corrupt(directory, f"{CURRENT} is not a link")
     if (directory / MANIFEST).is_file():
         return directory
+    versions = complete_versions(directory)
+    if versions:  # the link was lost (a copy that does not keep links, a hand's `rm`): the newest build is served
+        log.warning("%s has no `%s` link; serving its newest version, %s (`qa index` makes a new one)",
+                    directory, CURRENT, versions[0].name)
+        return versions[0]
     raise IndexUnusableError(f"no index in {directory}; build one with `qa index`")
+
+
+def served_version(directory: Path) -> str | None:
+    """The name of the version `current` points to (one readlink: cheap enough to ask on every request)."""
+    try:
+        return Path(os.readlink(Path(directory) / CURRENT)).name
+    except OSError:
+        return None
+
+
+def complete_versions(directory: Path) -> list[Path]:
+    """The finished builds in `directory`, newest first (a build's folder is renamed into place once written)."""
+    folder = Path(directory) / VERSIONS
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if not p.name.startswith(".") and (p / MANIFEST).is_file()),
+                  key=lambda p: p.name, reverse=True)
 
 
 def index_exists(directory: Path) -> bool:
     """Whether `directory` holds an index, usable or not, that a build would replace."""
     directory = Path(directory)
-    return (directory / CURRENT).is_symlink() or (directory / MANIFEST).exists()
+    return (directory / CURRENT).is_symlink() or (directory / MANIFEST).exists() or bool(complete_versions(directory))
 
 
-def publish(directory: Path, contents: dict[str, bytes]) -> Path:
-    """Write `contents` (file name -> bytes) as a new version, switch `current` to it, then tidy up what
-    crashed and replaced builds left; returns the new version's folder."""
+def publish(directory: Path, contents: dict[str, bytes | Path]) -> Path:
+    """Write `contents` (file name -> bytes, or a file to link or copy in) as a new version, switch `current` to
+    it, then tidy up what crashed and replaced builds left; returns the new version's folder."""
     directory = Path(directory)
     try:
         _recover_old_swap(directory)
         (directory / VERSIONS).mkdir(parents=True, exist_ok=True)
         with _locked(directory):
             served = directory / CURRENT
-            previous = Path(os.readlink(served)).name if served.is_symlink() else None
+            # kept besides the new one: the version served until now (the newest, when the link was lost)
+            served_before = [Path(os.readlink(served))] if served.is_symlink() else complete_versions(directory)[:1]
+            previous = served_before[0].name if served_before else None
             version = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"  # sorts by build time
             tmp = directory / VERSIONS / f"{TMP}{version}"
             try:
                 tmp.mkdir()
                 for name, data in contents.items():
-                    _write(tmp / name, data)
+                    _write(tmp / name, data, directory)
                 _fsync(tmp)
                 os.replace(tmp, tmp.with_name(version))
             except BaseException:
@@ -110,7 +134,21 @@ def _locked(directory: Path) -> Iterator[None]:
         yield
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, data: bytes | Path, directory: Path) -> None:
+    if isinstance(data, Path):
+        # a document's original: a previous version's copy is hard-linked (no space, and no one edits it in place);
+        # the user's own file is copied, so editing it later cannot change what the index holds
+        if data.resolve().is_relative_to(directory.resolve()):
+            try:
+                os.link(data, path)
+                return
+            except OSError:
+                pass
+        with open(data, "rb") as src, open(path, "xb") as fh:
+            shutil.copyfileobj(src, fh, 1 << 20)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return
     with open(path, "xb") as fh:
         fh.write(data)
         fh.flush()

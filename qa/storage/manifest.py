@@ -16,27 +16,35 @@ from pathlib import Path
 from qa.storage.layout import MANIFEST, IndexUnusableError, corrupt, publish
 from qa.storage.vectors import INDEX_KINDS, VECTORS, VectorIndex
 
-FORMAT_VERSION = 3  # 2: sentence vectors after the passage vectors; 3: sha256 per file, versioned folders
+# 2: sentence vectors after the passage vectors; 3: sha256 per file, versioned folders; 4: many documents, their
+# originals, passages citing document and page
+FORMAT_VERSION = 4
 # what every manifest holds, with its JSON type; callers add the fields of their own files
 FIELDS = {"format_version": int, "index_kind": str, "vectors": int, "dimension": int, "created": str, "files": dict}
 _TYPE_NAMES = {int: "an integer", str: "a string", dict: "an object"}
 
 
-def write_index(directory: Path, index: VectorIndex, manifest: dict, extra_files: dict[str, str]) -> Path:
-    """Write index + manifest + extra text files as a new version of the index in `directory` and make it
-    the served one; returns the version's folder (what read_manifest and read_index take)."""
+def write_index(directory: Path, index: VectorIndex, manifest: dict, extra_files: dict[str, str],
+                originals: dict[str, tuple[Path, str]] | None = None) -> Path:
+    """Write index + manifest + extra text files (+ `originals`: name -> (file, its sha256), linked or copied in) as
+    a new version of the index in `directory` and make it the served one; returns the version's folder (what
+    read_manifest and read_index take)."""
     import faiss
 
-    contents = {VECTORS: faiss.serialize_index(index.index).tobytes()}
+    contents: dict[str, bytes | Path] = {VECTORS: faiss.serialize_index(index.index).tobytes()}
     contents |= {name: text.encode("utf-8") for name, text in extra_files.items()}
+    files = {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+             for name, data in contents.items() if isinstance(data, bytes)}
+    for name, (path, sha256) in (originals or {}).items():
+        contents[name] = Path(path)
+        files[name] = {"bytes": Path(path).stat().st_size, "sha256": sha256}
     full = {
         **manifest,
         "format_version": FORMAT_VERSION,
         "index_kind": index.kind,
         "vectors": len(index),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "files": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                  for name, data in contents.items()},
+        "files": files,
     }
     contents[MANIFEST] = json.dumps(full, indent=2, ensure_ascii=False).encode("utf-8")
     return publish(Path(directory), contents)

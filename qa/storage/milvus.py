@@ -4,7 +4,8 @@ file (QA_MILVUS_URI=path.db), a standalone server or a cluster (http://host:1953
 A corpus is three collections named after it (QA_MILVUS_COLLECTION, default the corpus file's stem):
   NAME_passages  one row per passage: the passage as JSON, its keyword terms and Milvus's BM25 of them
   NAME_units     one row per vector: the passage's own (seq 0), then one per sentence (seq 1, 2, ...)
-  NAME_docs      the manifest: one row per indexed document, and row "" for the model and dimension
+  NAME_docs      the manifest: one row per indexed document (by its id), and row "" for the model and dimension
+Every row names its document (`doc`, a scalar field): a question restricted to some documents is filtered there.
 Passages and vectors live apart so that BM25's statistics count passages only; the manifest has its
 own collection because every Milvus collection needs a vector field (a 2-d placeholder there).
 
@@ -23,6 +24,7 @@ import json
 import re
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +33,7 @@ from qa.lru import LruCache
 from qa.storage.base import UNITS_PER_PASSAGE
 from qa.storage.keywords import terms
 from qa.storage.layout import IndexUnusableError
-from qa.types import Passage
+from qa.types import Document, Passage
 
 META = ""  # the docs row that holds the model, prefix and dimension
 MAX_LIMIT = 16384  # the most hits one Milvus search returns
@@ -85,6 +87,11 @@ def _quoted(values: Iterable[str]) -> str:
     return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
 
 
+def _in_documents(documents: list[str] | None) -> str:
+    """The filter that keeps rows of these documents (document is a scalar field of every row)."""
+    return "" if documents is None else f"doc in {_quoted(documents)}"
+
+
 class MilvusStore:
     """A PassageStore over one corpus's collections; every call asks Milvus, but unit vectors seen under
     the current content version are reused (`unit_scores`)."""
@@ -109,34 +116,46 @@ class MilvusStore:
             self.client.load_collection(name)
         return self
 
-    def documents(self) -> dict[str, dict]:
-        """Document key -> what was indexed (corpus path, sha256, passages, created); META -> the model."""
+    def document_rows(self) -> dict[str, dict]:
+        """Document id -> what was indexed (the Document's fields, its source path and sha256, created); META -> the
+        model."""
         rows = self.client.query(self.docs_c, filter='doc != "~"', output_fields=["doc", "info"])
         return {r["doc"]: r["info"] for r in rows}
 
+    def documents(self) -> list[Document]:
+        rows = self.document_rows()
+        rows.pop(META, None)
+        fields = Document.__dataclass_fields__
+        return [Document(**{k: v for k, v in info.items() if k in fields}) for _, info in sorted(rows.items())]
+
+    def original(self, document_id: str) -> Path | None:
+        """Originals are not kept beside a Milvus collection (its replicas share no folder)."""
+        return None
+
     @property
     def manifest(self) -> dict:
-        docs = self.documents()
+        docs = self.document_rows()
         meta = docs.pop(META, {})
-        first = next(iter(sorted(docs.values(), key=lambda d: d["created"])), {})
-        return {**meta, "index_kind": self.kind, "corpus": first.get("corpus"), "passages": self.count(),
-                "corpus_sha256": first.get("corpus_sha256"), "documents": docs,
+        single = next(iter(docs.values())) if len(docs) == 1 else {}
+        return {**meta, "index_kind": self.kind, "corpus": single.get("source") or "", "passages": self.count(),
+                "corpus_sha256": single.get("sha256", ""), "documents": len(docs),
                 "created": max((d["created"] for d in docs.values()), default="")}
 
     def count(self) -> int:
         return int(self.client.query(self.passages_c, filter="", output_fields=["count(*)"])[0]["count(*)"])
 
     def version(self) -> str:
-        docs = self.documents()
+        docs = self.document_rows()
         return hashlib.sha256(json.dumps(docs, sort_keys=True).encode()).hexdigest()[:16]
 
     def ping(self) -> None:
         if not self.client.has_collection(self.passages_c):
             raise MilvusUnavailableError(f"{where(self.settings)} is gone")
 
-    def search_dense(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def search_dense(self, query: np.ndarray, k: int, documents: list[str] | None = None) -> list[tuple[str, float]]:
         found = self.client.search(self.units_c, data=[np.asarray(query, dtype=np.float32).tolist()],
                                    anns_field="vector", limit=k * UNITS_PER_PASSAGE, output_fields=["pid"],
+                                   filter=_in_documents(documents),
                                    search_params={"metric_type": "IP", "params": {"ef": 128}})[0]
         best: dict[str, float] = {}
         for hit in found:
@@ -149,9 +168,9 @@ class MilvusStore:
         # milvus-lite reports BM25 as a negative distance (smaller is better); the score is its size
         return [(hit["entity"]["pid"], abs(float(hit["distance"]))) for hit in found[0]]
 
-    def search_keywords(self, question: str, k: int) -> list[tuple[str, float]]:
+    def search_keywords(self, question: str, k: int, documents: list[str] | None = None) -> list[tuple[str, float]]:
         text = keyword_text(question, distinct=True)
-        return [(pid, s) for pid, s in self._bm25(text, k) if s > 0] if text else []
+        return [(pid, s) for pid, s in self._bm25(text, k, _in_documents(documents)) if s > 0] if text else []
 
     def keyword_scores(self, question: str, ids: list[str]) -> dict[str, float]:
         text = keyword_text(question, distinct=True)
@@ -197,7 +216,7 @@ class MilvusStore:
     def _passages(self, expr: str, limit: int | None = None) -> list[Passage]:
         extra = {"limit": limit} if limit else {}
         rows = self.client.query(self.passages_c, filter=expr, output_fields=["passage", "doc"], **extra)
-        return [Passage(**r["passage"]) for r in sorted(rows, key=lambda r: (r["doc"], r["passage"]["order"]))]
+        return [Passage.from_dict(r["passage"]) for r in sorted(rows, key=lambda r: (r["doc"], r["passage"]["order"]))]
 
     def fetch(self, ids: Iterable[str]) -> list[Passage]:
         ids = list(dict.fromkeys(ids))

@@ -1,9 +1,9 @@
 """Writing a corpus's Milvus collections (layout: qa/storage/milvus.py): create them, add a document's
 passages and vectors, delete a document's; and refuse a collection built for another model.
 
-A document is one corpus file, keyed by its file name; adding it again replaces its passages, and
-adding one never re-embeds the others. Rows are written passages-and-vectors first and the manifest
-row last, so a replica's answer cache (keyed on the manifest) turns over once a document is complete.
+A document is one file, keyed by its document id (qa/documents/load.py); adding one never re-embeds the others.
+Rows are written passages-and-vectors first and the manifest row last, so a replica's answer cache (keyed on the
+manifest) turns over once a document is complete.
 """
 
 from __future__ import annotations
@@ -15,16 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import Settings
+from qa.storage.folder import IndexContent
 from qa.storage.layout import IndexUnusableError
 from qa.storage.milvus import META, MilvusStore, _quoted, keyword_text, where
 from qa.types import Passage
 
 log = logging.getLogger(__name__)
 MAX_ID, MAX_DOC, MAX_TERMS = 512, 1024, 65535  # VARCHAR lengths; 65535 holds ~6500 hashed terms (~3000 CJK chars)
-
-
-def document_key(corpus: Path) -> str:
-    return Path(corpus).name
 
 
 def create_collections(store: MilvusStore, dimension: int, meta: dict) -> None:
@@ -74,7 +71,7 @@ def create_collections(store: MilvusStore, dimension: int, meta: dict) -> None:
 
 def delete_document(store: MilvusStore, key: str) -> int:
     """Remove a document's passages, vectors and manifest row; returns how many passages it had."""
-    info = store.documents().get(key)
+    info = store.document_rows().get(key)
     if info is None or key == META:
         return 0
     c, expr = store.client, f"doc == {_quoted([key])[1:-1]}"
@@ -111,12 +108,38 @@ def add_document(store: MilvusStore, key: str, info: dict, passages: list[Passag
     log.info("added %d passages of %s to %s", len(passages), key, where(store.settings))
 
 
+def replace_collection(settings: Settings, content: IndexContent) -> dict:
+    """The configured collections afresh, holding `content`'s documents; their manifest."""
+    store = MilvusStore(settings)
+    meta = {"model": settings.embedding_model, "passage_prefix": settings.passage_prefix,
+            "dimension": int(content.vectors.shape[1])}
+    create_collections(store, meta["dimension"], meta)
+    return add_content(store, content)
+
+
+def add_content(store: MilvusStore, content: IndexContent) -> dict:
+    """Each document of `content` (its passages, sentence owners and vectors) added to the collections."""
+    if int(content.vectors.shape[1]) != store.manifest.get("dimension"):
+        raise IndexUnusableError(f"{where(store.settings)} holds {store.manifest.get('dimension')}-d vectors, "
+                                 f"the model gives {content.vectors.shape[1]}")
+    n = len(content.passages)
+    for entry in content.documents:
+        rows = [i for i, p in enumerate(content.passages) if p.document and p.document.id == entry.document.id]
+        index_of = {row: i for i, row in enumerate(rows)}
+        sentences = [j for j, owner in enumerate(content.owners.tolist()) if owner in index_of]
+        vectors = np.vstack([content.vectors[rows], content.vectors[[n + j for j in sentences]]])
+        info = {**entry.to_dict(), "corpus_sha256": entry.document.sha256}
+        add_document(store, entry.document.id, info, [content.passages[i] for i in rows],
+                     [index_of[int(content.owners[j])] for j in sentences], vectors)
+    return store.manifest
+
+
 def milvus_problem(settings: Settings, store: MilvusStore, corpus: Path | None) -> str | None:
     """Why the collection cannot serve this configuration (missing, another model or dimension, another
     corpus), or None. Its manifest is compared as an index folder's is (qa/storage/lifecycle.py)."""
     if not store.exists():
         return f"no {where(settings)}; build it with `qa index`"
-    docs = store.load().documents()
+    docs = store.load().document_rows()
     meta = docs.pop(META, {})
     reason = None
     if meta.get("model") != settings.embedding_model:
@@ -126,7 +149,7 @@ def milvus_problem(settings: Settings, store: MilvusStore, corpus: Path | None) 
     elif corpus is not None and corpus.is_file():
         from qa.documents.load import corpus_checksum
 
-        info = docs.get(document_key(corpus))
+        info = next((d for d in docs.values() if d.get("source") == str(corpus.resolve())), None)
         if info is None:
             reason = f"holds {', '.join(sorted(docs)) or 'no document'}, configured {corpus}"
         elif info.get("corpus_sha256") != corpus_checksum(corpus):

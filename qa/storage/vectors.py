@@ -38,12 +38,22 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, row numbers) of the k nearest rows for one query vector."""
-        k = min(k, len(self))
-        scores, rows = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
-        keep = rows[0] >= 0
-        return scores[0][keep], rows[0][keep]
+    def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, row numbers) of the k nearest rows for one query vector, among `rows` when given."""
+        import faiss
+
+        params = None
+        if rows is not None:
+            if not len(rows):
+                return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+            chosen = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+            params = (faiss.SearchParametersHNSW(sel=chosen, efSearch=self.index.hnsw.efSearch) if self.kind == "hnsw"
+                      else faiss.SearchParameters(sel=chosen))
+        k = min(k, len(self) if rows is None else len(rows))
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        scores, found = self.index.search(query, k, params=params)
+        keep = found[0] >= 0
+        return scores[0][keep], found[0][keep]
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         if not len(rows):

@@ -53,8 +53,9 @@ def test_the_sdk_gets_a_cited_answer(sdk, live, question, answer, paragraph, sec
     (annotation,) = annotations
     assert annotation["type"] == "citation"
     cited = annotation["citation"]
-    assert (cited["passage_id"], cited["paragraph"], cited["box"], cited["text"]) == (f"p{paragraph}", paragraph,
-                                                                                      None, answer)
+    assert (cited["passage_id"], cited["paragraph"], cited["box"], cited["text"]) == (
+        f"un-sg-report-2023-zh-hant:p{paragraph}", paragraph, None, answer)
+    assert cited["document"]["file"] == "un-sg-report-2023.zh-Hant.txt" and cited["page"] is None
     assert content[cited["start_index"]:cited["end_index"]] == answer
     passage = httpx.get(f"{live.url}/v1/passages/{cited['passage_id']}").json()["text"]
     assert passage[cited["start"]:cited["end"]] == answer  # the offsets point into the passage text

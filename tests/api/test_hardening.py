@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import hash_key
-from qa.cli import main, serve_options
+from qa.cli import main
+from qa.cli.serve import serve_options
 from qa.feedback import FeedbackStore, feedback_path
 from qa.pipeline import Pipeline
 

@@ -33,4 +33,4 @@ def test_bad_questions_are_a_422_with_a_reason(client, route, case):
 def test_invisible_characters_are_dropped_from_an_asked_question(client):
     r = client.post("/v1/ask", json={"question": "\ufeff巴基斯坦的暴雨洪灾\u200b波及了多少人?"})
     assert r.status_code == 200 and r.json()["question"] == "巴基斯坦的暴雨洪灾波及了多少人?"
-    assert r.json()["passages"][0]["id"] == "p121"
+    assert r.json()["passages"][0]["id"] == "un-sg-report-2023-zh-hant:p121"

@@ -72,14 +72,14 @@ def test_two_replicas_share_one_milvus_server(tmp_path):
             hits = httpx.post(f"{url}/v1/search", json={"question": question, "top_k": 1}, timeout=30).json()
             return hits["passages"][0]["id"]
 
-        assert {top(url, "熊猫每天吃多少竹子?") for url in urls} != {"zoo"}
-        assert "added 1 passages" in qa(env, "index", "--add", str(added)).stdout
-        assert [top(url, "熊猫每天吃多少竹子?") for url in urls] == ["zoo", "zoo"]  # no restart
+        assert {top(url, "熊猫每天吃多少竹子?") for url in urls} != {"zoo:zoo"}
+        assert "added 1 documents" in qa(env, "index", "--add", str(added)).stdout
+        assert [top(url, "熊猫每天吃多少竹子?") for url in urls] == ["zoo:zoo", "zoo:zoo"]  # no restart
         for url in urls:
-            assert httpx.get(f"{url}/v1/passages/zoo").json()["text"] == ADDED[0]["text"]
+            assert httpx.get(f"{url}/v1/passages/zoo:zoo").json()["text"] == ADDED[0]["text"]
             assert httpx.get(f"{url}/healthz").json()["passages"] == 4
-        qa(env, "index", "--delete", "zoo.jsonl")
-        assert [httpx.get(f"{url}/v1/passages/zoo").status_code for url in urls] == [404, 404]
+        qa(env, "index", "--remove", "zoo")
+        assert [httpx.get(f"{url}/v1/passages/zoo:zoo").status_code for url in urls] == [404, 404]
     finally:
         for proc in reversed(procs):
             proc.terminate()

@@ -21,7 +21,7 @@ import pytest
 
 from api.app import create_app
 from qa.pipeline import Pipeline
-from qa.storage.lifecycle import build_index
+from qa.storage.collection import build_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -245,7 +245,7 @@ def test_inline_english_in_a_hostile_page_and_simplified_from_page_lang(browser,
     page.get_by_role("textbox", name="Type your question").fill(QUESTION)
     page.get_by_role("button", name="Send").click()
     answer = page.locator("qa-chat article.answer")
-    expect(answer.locator(".chip")).to_have_text(f"Paragraph {best.passage.paragraph} · {best.passage.section}")
+    expect(answer.locator(".chip")).to_have_text(f"¶{best.passage.paragraph} · {best.passage.section}")
     intro = page.locator("qa-chat .intro p").first  # inherits its type from the widget, not from the page
     style = intro.evaluate("el => [getComputedStyle(el).fontSize, getComputedStyle(el).color]")
     assert style == ["15px", "rgb(27, 31, 36)"]

@@ -95,7 +95,8 @@ def test_index_search_and_ask_json(tmp_path, settings):
     r = qa("ask", "大橋哪一年動工?", "--json", "--corpus", str(doc), "--index-dir", ix, env=env)
     assert r.returncode == 0, r.stderr
     body = json.loads(r.stdout)
-    assert body["passages"][0]["id"] == "a" and "2021" in body["answers"][0]["text"]
+    assert body["passages"][0]["id"] == "doc:a" and "2021" in body["answers"][0]["text"]
+    assert body["answers"][0]["document"] == {"id": "doc", "title": "doc", "file": "doc.jsonl"}
 
 
 def test_unwritable_home_is_one_line(tmp_path):
@@ -112,7 +113,7 @@ def test_unwritable_home_is_one_line(tmp_path):
 def test_an_empty_model_folder_is_rebuilt_and_a_broken_export_named(tmp_path, settings):
     from embeddings.e5_package import ensure_packaged_model, is_valid_build
     from embeddings.encoder import Embedder
-    from qa.storage.lifecycle import build_index
+    from qa.storage.collection import build_index
 
     doc = tmp_path / "doc.jsonl"
     doc.write_text('{"id": "a", "text": "跨河大橋於2021年動工。"}\n{"id": "b", "text": "新學校九月開學。"}\n',

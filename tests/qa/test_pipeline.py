@@ -9,7 +9,7 @@ import pytest
 from qa.documents.load import BUNDLED_CORPUS, load_corpus
 from qa.language.text import QuestionError
 from qa.pipeline import Pipeline
-from qa.storage.lifecycle import build_index
+from qa.storage.collection import build_index
 
 
 @pytest.mark.parametrize(

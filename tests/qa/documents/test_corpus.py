@@ -15,12 +15,14 @@ def report():
 def test_report_counts(report):
     paragraphs = [p for p in report if p.paragraph is not None]
     boxes = [p for p in report if p.box]
-    footnotes = [p for p in report if p.id.startswith("fn")]
+    footnotes = [p for p in report if p.local_id.startswith("fn")]
     assert [p.paragraph for p in paragraphs] == list(range(1, 154))
     assert len(boxes) == 10
     assert len(footnotes) == 2
     assert len(report) == 165
     assert len({p.id for p in report}) == len(report)
+    assert {p.document.id for p in report} == {"un-sg-report-2023-zh-hant"}
+    assert report[0].id == "un-sg-report-2023-zh-hant:p1" and report[0].local_id == "p1"
 
 
 def test_year_after_number_is_paragraph_seven(report):
@@ -54,7 +56,7 @@ def test_no_headings_edit_links_or_licence(report):
 
 
 def test_footnotes_point_at_their_paragraphs(report):
-    notes = {p.id: p for p in report if p.id.startswith("fn")}
+    notes = {p.local_id: p for p in report if p.local_id.startswith("fn")}
     assert notes["fn1"].after == 1 and notes["fn1"].text.startswith("按照聯合國秘書處的經常預算")
     assert notes["fn2"].after == 81 and "科索沃" in notes["fn2"].text
 
@@ -78,7 +80,8 @@ def test_squad_paragraphs_become_passages(tmp_path):
     path = tmp_path / "squad.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     passages = load_corpus(path)
-    assert [(p.id, p.text, p.section) for p in passages] == [("P-1", "甲乙丙。", "T"), ("P-2", "丁戊。", "T")]
+    assert [(p.id, p.text, p.section) for p in passages] == [("squad:P-1", "甲乙丙。", "T"),
+                                                            ("squad:P-2", "丁戊。", "T")]
 
 
 def test_jsonl_passages(tmp_path):
@@ -88,7 +91,7 @@ def test_jsonl_passages(tmp_path):
         encoding="utf-8",
     )
     passages = load_corpus(path)
-    assert [(p.id, p.section, p.paragraph) for p in passages] == [("a", None, None), ("b", "S", 2)]
+    assert [(p.id, p.section, p.paragraph) for p in passages] == [("doc:a", None, None), ("doc:b", "S", 2)]
 
 
 @pytest.mark.parametrize(
@@ -115,9 +118,13 @@ def test_missing_and_binary_files(tmp_path):
     with pytest.raises(CorpusError, match="no such file"):
         load_corpus(tmp_path / "nope.txt")
     binary = tmp_path / "blob.txt"
-    binary.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(CorpusError, match="not UTF-8"):
+    binary.write_bytes(b"\x7fELF\x02\x01\x00\x00garbage")
+    with pytest.raises(CorpusError, match="blob.txt: a binary file of unknown type"):
         load_corpus(binary)
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\xe9 ol\xe9".encode("latin-1"))
+    with pytest.raises(CorpusError, match="latin.txt: not UTF-8 text"):
+        load_corpus(latin)
 
 
 def test_plain_text_splits_on_blank_lines(tmp_path):

@@ -48,7 +48,7 @@ def test_round_trip(tmp_path, kind):
     assert current_version(tmp_path / "ix") == folder and folder.parent == tmp_path / "ix" / "versions"
     manifest = read_manifest(folder)
     loaded = read_index(folder, manifest)
-    assert manifest["index_kind"] == kind and manifest["vectors"] == 200 and manifest["format_version"] == 3
+    assert manifest["index_kind"] == kind and manifest["vectors"] == 200 and manifest["format_version"] == 4
     assert manifest["files"]["extra.txt"] == {"bytes": 5, "sha256": manifest["files"]["extra.txt"]["sha256"]}
     scores, rows = loaded.search(vectors[17], 5)
     assert rows[0] == 17 and scores[0] == pytest.approx(1.0, abs=1e-5)
@@ -115,7 +115,7 @@ MALFORMED = {
     "vectors as text": (manifest_with(vectors="4"), "'vectors' is not an integer"),
     "vectors as true": (manifest_with(vectors=True), "'vectors' is not an integer"),
     "unknown kind": (manifest_with(index_kind="ivf"), "unknown index kind 'ivf'"),
-    "old format": (manifest_with(format_version=2), "has format 2, this version reads 3"),
+    "old format": (manifest_with(format_version=2), "has format 2, this version reads 4"),
     "no format": (manifest_with(format_version=KeyError), "has format None"),
     "entry not an object": (lambda m: {**m, "files": {**m["files"], "extra.txt": 6}}, "entry for 'extra.txt'"),
     "a path in files": (lambda m: {**m, "files": {"../x": m["files"]["extra.txt"]}}, "entry for '../x'"),
@@ -164,7 +164,7 @@ def legacy_index(directory, format_version: int = 2):
 def test_old_layout_is_refused_then_replaced(tmp_path):
     ix = tmp_path / "ix"
     legacy_index(ix)
-    assert "has format 2, this version reads 3; rebuild it with `qa index`" in refused(ix)
+    assert "has format 2, this version reads 4; rebuild it with `qa index`" in refused(ix)
     write(ix)
     assert served(ix) == 4 and sorted(p.name for p in ix.iterdir()) == [".lock", "current", "versions"]
 

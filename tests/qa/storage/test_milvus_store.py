@@ -12,8 +12,9 @@ pytest.importorskip("milvus_lite", reason="the tests run Milvus embedded: pip in
 
 from qa.pipeline import Pipeline  # noqa: E402
 from qa.retrieval.hybrid import HybridRetriever  # noqa: E402
+from qa.storage.collection import add_documents, build_index, remove_documents  # noqa: E402
 from qa.storage.layout import IndexUnusableError  # noqa: E402
-from qa.storage.lifecycle import add_to_index, build_index, delete_from_index, index_problem, open_index  # noqa: E402
+from qa.storage.lifecycle import index_problem, open_index  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.milvus]
 
@@ -43,9 +44,9 @@ def doc_settings(settings, tmp_path):
 
 
 def test_same_hits_as_faiss_and_a_manifest(doc_settings, embedder):
-    manifest = build_index(doc_settings, embedder)
+    manifest = build_index(doc_settings, embedder).manifest
     assert manifest["passages"] == 4 and manifest["model"] == "multilingual-e5-small"
-    assert manifest["dimension"] == 384 and manifest["index_kind"] == "milvus-flat"
+    assert manifest["dimension"] == 384 and manifest["index_kind"] == "milvus-flat" and manifest["documents"] == 1
     faiss_settings = doc_settings.model_copy(update={"vector_store": "faiss"})
     build_index(faiss_settings, embedder)
     milvus, faiss = HybridRetriever(open_index(doc_settings), embedder), HybridRetriever(open_index(faiss_settings),
@@ -59,7 +60,10 @@ def test_same_hits_as_faiss_and_a_manifest(doc_settings, embedder):
             assert g.dense_score == pytest.approx(w.dense_score, abs=1e-4)
             assert g.sparse_score == pytest.approx(w.sparse_score, rel=0.05)  # Milvus's BM25 statistics
     store = open_index(doc_settings)
-    assert store.by_id("bridge").text == DOC[2]["text"] and store.by_id("nope") is None
+    assert store.by_id("doc:bridge").text == DOC[2]["text"] and store.by_id("nope") is None
+    assert [(d.id, d.file, d.passages) for d in store.documents()] == [("doc", "doc.jsonl", 4)]
+    only = HybridRetriever(store, embedder).search("大桥什么时候开工?", 4, documents=["doc"])
+    assert only[0].passage.id == "doc:bridge" and only[0].passage.document.file == "doc.jsonl"
 
 
 def test_stale_and_missing_collections_are_refused_in_one_line(doc_settings, embedder, tmp_path):
@@ -82,26 +86,25 @@ def test_documents_added_replaced_and_deleted_without_reindexing(doc_settings, e
     store = open_index(doc_settings)
     retriever = HybridRetriever(store, embedder)
     version = store.version()
-    zoo = write(tmp_path / "zoo.jsonl", [{"id": "zoo", "text": "動物園新來了兩隻熊貓,每天吃四十公斤竹子。"}])
-    assert add_to_index(doc_settings, zoo, embedder) == 1
+    zoo = write(tmp_path / "zoo.jsonl", [{"id": "z1", "text": "動物園新來了兩隻熊貓,每天吃四十公斤竹子。"}])
+    assert [d.id for d in add_documents(doc_settings, store, [zoo], embedder).added] == ["zoo"]
     assert store.count() == 5 and store.version() != version
-    assert retriever.search("熊猫每天吃多少竹子?", 1)[0].passage.id == "zoo"  # the open store sees it at once
-    write(zoo, [{"id": "zoo", "text": "動物園新來了一隻長頸鹿。"}])
-    add_to_index(doc_settings, zoo, embedder)  # the same file again replaces its passages
-    assert store.count() == 5 and "長頸鹿" in store.by_id("zoo").text
+    assert retriever.search("熊猫每天吃多少竹子?", 1)[0].passage.id == "zoo:z1"  # the open store sees it at once
+    assert add_documents(doc_settings, store, [zoo], embedder).duplicates == [("zoo.jsonl", "zoo")]
+    write(zoo, [{"id": "z1", "text": "動物園新來了一隻長頸鹿。"}])
+    report = add_documents(doc_settings, store, [zoo], embedder)  # the same file, changed: replaced under its id
+    assert [d.id for d in report.removed] == [d.id for d in report.added] == ["zoo"]
+    assert store.count() == 5 and "長頸鹿" in store.by_id("zoo:z1").text
     # the open store cached the panda's vectors under the old version: it must score the giraffe's
     uncached = open_index(doc_settings.model_copy(update={"milvus_vector_cache": 0}))
     query = embedder.encode_queries(["長頸鹿"])[0]
-    assert store.unit_scores(query, ["zoo"])["zoo"] == pytest.approx(uncached.unit_scores(query, ["zoo"])["zoo"],
-                                                                     abs=1e-5)
-    clash = write(tmp_path / "clash.jsonl", [{"id": "rain", "text": "另一份文件的段落。"}])
-    with pytest.raises(IndexUnusableError, match="'rain' of clash.jsonl is already in document 'doc.jsonl'"):
-        add_to_index(doc_settings, clash, embedder)
-    assert delete_from_index(doc_settings, "zoo.jsonl") == 1
-    assert store.count() == 4 and store.by_id("zoo") is None
-    assert all(h.passage.id != "zoo" for h in retriever.search("長頸鹿", 4))
-    with pytest.raises(IndexUnusableError, match="no document 'zoo.jsonl'"):
-        delete_from_index(doc_settings, "zoo.jsonl")
+    assert store.unit_scores(query, ["zoo:z1"])["zoo:z1"] == pytest.approx(
+        uncached.unit_scores(query, ["zoo:z1"])["zoo:z1"], abs=1e-5)
+    assert [d.id for d in remove_documents(doc_settings, store, ["zoo"]).removed] == ["zoo"]
+    assert store.count() == 4 and store.by_id("zoo:z1") is None
+    assert all(h.passage.id != "zoo:z1" for h in retriever.search("長頸鹿", 4))
+    with pytest.raises(IndexUnusableError, match="no document 'zoo'"):
+        remove_documents(doc_settings, store, ["zoo"])
 
 
 REPORT_QUESTIONS = ["巴基斯坦的暴雨洪灾波及了多少人?", "2022年全球人口突破了哪個里程碑數字?",

@@ -15,8 +15,9 @@ import pytest
 from qa.config import Settings
 from qa.pipeline import Pipeline
 from qa.retrieval.hybrid import HybridRetriever
+from qa.storage.collection import build_index
 from qa.storage.layout import IndexUnusableError, current_version
-from qa.storage.lifecycle import build_index, ensure_index, index_problem, open_index
+from qa.storage.lifecycle import ensure_index, index_problem, open_index
 
 pytestmark = pytest.mark.slow
 
@@ -48,16 +49,16 @@ def doc_settings(settings, tmp_path, corpus) -> Settings:
 @pytest.mark.parametrize("kind", ["flat", "hnsw"])
 def test_build_load_and_search(doc_settings, embedder, kind):
     s = doc_settings.model_copy(update={"index_kind": kind})
-    manifest = build_index(s, embedder)
+    manifest = build_index(s, embedder).manifest
     assert manifest["passages"] == 4 and manifest["model"] == "multilingual-e5-small"
     assert manifest["index_kind"] == kind
     index = open_index(s)
     assert len(index.vectors) == 4 + 2  # the rain passage has two sentences with their own vectors
     retriever = HybridRetriever(index, embedder)
-    assert retriever.search("大桥什么时候开工?", 1)[0].passage.id == "bridge"  # Simplified question
-    assert retriever.search("How many students did the new school admit?", 1)[0].passage.id == "school"
+    assert retriever.search("大桥什么时候开工?", 1)[0].passage.id == "doc:bridge"  # Simplified question
+    assert retriever.search("How many students did the new school admit?", 1)[0].passage.id == "doc:school"
     hit = retriever.search("預算用於教育", 2)[0]
-    assert hit.passage.id == "budget" and hit.dense_rank and hit.sparse_rank == 1
+    assert hit.passage.id == "doc:budget" and hit.dense_rank and hit.sparse_rank == 1
 
 
 def test_int8_passage_vectors_are_searched_with_fp32_queries(doc_settings, embedder, tmp_path):
@@ -66,7 +67,7 @@ def test_int8_passage_vectors_are_searched_with_fp32_queries(doc_settings, embed
     build_index(int8)  # no embedder given: the index builds its own, at the index precision
     fp32_index, int8_index = open_index(doc_settings), open_index(int8)
     query = embedder.encode_queries(["大桥什么时候开工?"])[0]  # the serving (fp32) query encoder
-    ids = [d["id"] for d in DOC]
+    ids = [f"doc:{d['id']}" for d in DOC]
     exact, quantized = fp32_index.unit_scores(query, ids), int8_index.unit_scores(query, ids)
     assert all(abs(exact[i] - quantized[i]).max() < 0.05 for i in ids)  # close to fp32's vectors
     assert any(abs(exact[i] - quantized[i]).max() > 1e-4 for i in ids)  # yet from the int8 encoder
@@ -77,8 +78,8 @@ def test_int8_passage_vectors_are_searched_with_fp32_queries(doc_settings, embed
 
 def test_pooled_passage_vectors_come_from_the_sentences_and_still_find_the_passage(doc_settings, embedder, tmp_path):
     encoded = doc_settings.model_copy(update={"index_dir": tmp_path / "ixe", "passage_vectors": "encoded"})
-    assert build_index(doc_settings, embedder)["passage_vectors"] == "pooled"  # the default
-    assert build_index(encoded, embedder)["passage_vectors"] == "encoded"
+    assert build_index(doc_settings, embedder).manifest["passage_vectors"] == "pooled"  # the default
+    assert build_index(encoded, embedder).manifest["passage_vectors"] == "encoded"
     encoded_index, pooled_index = open_index(encoded), open_index(doc_settings)
     rows = np.arange(len(pooled_index.vectors))
     encoded_rows, pooled_rows = encoded_index.vectors.vectors(rows), pooled_index.vectors.vectors(rows)
@@ -87,7 +88,7 @@ def test_pooled_passage_vectors_come_from_the_sentences_and_still_find_the_passa
     expected = len(first + "。") * pooled_rows[4] + len(second + "。") * pooled_rows[5]  # the rain sentences
     assert np.allclose(pooled_rows[0], expected / np.linalg.norm(expected), atol=1e-5)
     assert not np.allclose(pooled_rows[0], encoded_rows[0], atol=1e-3)  # not the whole passage's vector
-    assert HybridRetriever(pooled_index, embedder).search("今年的降雨量比往年多多少?", 1)[0].passage.id == "rain"
+    assert HybridRetriever(pooled_index, embedder).search("今年的降雨量比往年多多少?", 1)[0].passage.id == "doc:rain"
 
 
 def test_changed_corpus_makes_index_stale(doc_settings, corpus, embedder):
@@ -108,7 +109,7 @@ def test_a_folder_serves_what_it_was_built_from(doc_settings, embedder):
     build_index(doc_settings, embedder)
     served = Settings(home=doc_settings.home, index_dir=doc_settings.index_dir)  # corpus left at its default
     assert "corpus" not in served.model_fields_set
-    assert [p.id for p in open_index(served).passages] == [d["id"] for d in DOC]
+    assert [p.local_id for p in open_index(served).passages] == [d["id"] for d in DOC]
     bundled = served.model_copy(update={"corpus": served.corpus})  # naming another corpus explicitly does check
     with pytest.raises(IndexUnusableError, match="built from .*doc.jsonl"):
         open_index(bundled)
@@ -172,17 +173,18 @@ sys.exit(main(sys.argv[2:]))
 
 
 def test_qa_index_killed_at_any_step_leaves_an_index_served(doc_settings, embedder, settings, corpus):
-    """Each build fsyncs 4 files (2: mid-way) and its folder, renames it (6: before), links it (7), switches
-    `current` (8: before) and fsyncs that (9: after the switch). Killed there, no clean-up code runs."""
+    """Each build fsyncs 6 files (3: mid-way: vectors, passages, sentences, documents, the original, the manifest)
+    and its folder, renames it (8: before), links it (9), switches `current` (10: before) and fsyncs that (11: after
+    the switch). Killed there, no clean-up code runs."""
     build_index(doc_settings, embedder)
     ix = doc_settings.index_dir
     old = current_version(ix)
     args = ["index", "--corpus", str(corpus), "--index-dir", str(ix)]
-    for step in (2, 6, 8, 9):
+    for step in (3, 8, 10, 11):
         r = subprocess.run([sys.executable, "-c", KILLED_AT, str(step), *args], capture_output=True, text=True,
                            timeout=300, env={**os.environ, "QA_HOME": str(settings.home)})
         assert r.returncode == -signal.SIGKILL, r.stderr
-        assert (current_version(ix) == old) == (step < 9)
+        assert (current_version(ix) == old) == (step < 11)
         assert len(open_index(doc_settings).passages) == 4  # complete: every file's sha256 checked
     assert {p.name[:5] for p in (ix / "versions").iterdir()} >= {".tmp-"}  # a killed build's folder
     build_index(doc_settings, embedder)  # the next build removes what the killed ones left
