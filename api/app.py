@@ -11,7 +11,7 @@ from api.admission import Admission
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware, RateLimiter
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import ask, chat, feedback, health, metrics, passages, search, widget
+from api.routes import ask, chat, documents, feedback, health, metrics, passages, search, widget
 from api.security import ApiKeyMiddleware, SecurityHeadersMiddleware
 from qa.config import Settings
 from qa.feedback import FeedbackStore, feedback_path
@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app = FastAPI(
         title="Cited-answer QA",
         version="0.1.0",
-        description="Answers questions about a document with verbatim spans and the paragraph they come from.",
+        description="Answers questions about documents with verbatim spans and the document, page and paragraph "
+                    "they come from.",
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
@@ -44,8 +45,9 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     # the middleware added last runs first: headers, metrics, CORS (preflights), body limits, keys
     keys = settings.api_keys and settings.api_keys + settings.admin_keys  # no API keys: no route needs one
     app.add_middleware(ApiKeyMiddleware, digests=keys, on_reject=edge.reject)
+    upload = (int(settings.max_document_mb * 1024 * 1024) + 64 * 1024, settings.upload_timeout_s)  # + the form
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s,
-                       on_reject=edge.reject)
+                       on_reject=edge.reject, uploads={"/v1/documents": upload})
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -56,6 +58,6 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.add_middleware(MetricsMiddleware, metrics=edge)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
-    for module in (health, search, ask, passages, feedback, chat, widget, metrics):
+    for module in (health, search, ask, passages, documents, feedback, chat, widget, metrics):
         app.include_router(module.router)
     return app

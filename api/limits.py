@@ -35,20 +35,23 @@ class BodyLimitMiddleware:
     still arriving after `timeout_s` (a slow sender holding a request open) with a 408."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float,
-                 on_reject: Callable[[str], None] = lambda reason: None) -> None:
+                 on_reject: Callable[[str], None] = lambda reason: None,
+                 uploads: dict[str, tuple[int, float]] | None = None) -> None:
         self.app, self.max_bytes, self.timeout_s, self.on_reject = app, max_bytes, timeout_s, on_reject
+        self.uploads = uploads or {}  # path -> (bytes, seconds) for the routes that take files
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, timeout_s = self.uploads.get(scope["path"], (self.max_bytes, self.timeout_s))
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
+        if declared is not None and declared > max_bytes:
             self.on_reject("body_too_large")
-            await error_response(413, BodyTooLarge(self.max_bytes).detail, CLOSE)(scope, receive, send)
+            await error_response(413, BodyTooLarge(max_bytes).detail, CLOSE)(scope, receive, send)
             return
         received, done, started = 0, False, False
-        deadline = time.monotonic() + self.timeout_s
+        deadline = time.monotonic() + timeout_s
 
         async def limited_receive() -> Message:
             nonlocal received, done
@@ -59,13 +62,13 @@ class BodyLimitMiddleware:
                     message = await receive()
             except TimeoutError:
                 self.on_reject("body_too_slow")
-                raise BodyTooSlow(self.timeout_s) from None
+                raise BodyTooSlow(timeout_s) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 done = not message.get("more_body", False)
-                if received > self.max_bytes:
+                if received > max_bytes:
                     self.on_reject("body_too_large")
-                    raise BodyTooLarge(self.max_bytes)
+                    raise BodyTooLarge(max_bytes)
             return message
 
         async def watched_send(message: Message) -> None:

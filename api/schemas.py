@@ -41,6 +41,28 @@ class DocumentOut(BaseModel):
     file: str = Field(..., description="the file, relative to the folder indexed")
 
 
+class DocumentInfo(BaseModel):
+    id: str = Field(..., description="what `documents` in a question and DELETE /v1/documents/{id} take")
+    title: str
+    file: str = Field(..., description="the file, relative to the folder indexed")
+    sha256: str
+    format: str = Field(..., description="pdf, docx, html, markdown, report, squad, jsonl or text")
+    pages: int | None = Field(None, description="a PDF's pages")
+    passages: int
+    added: str = Field(..., description="when it was indexed (UTC)")
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentInfo]
+
+
+class DocumentChange(BaseModel):
+    document: DocumentInfo
+    duplicate: bool = Field(False, description="the same content was indexed already, as this document")
+    replaced: bool = Field(False, description="a document of the same name was indexed before: this replaced it")
+    removed: bool = False
+
+
 class PassageOut(BaseModel):
     id: str = Field(..., description="<document id>:<the passage's id in its document>")
     text: str
@@ -110,7 +132,8 @@ class Health(BaseModel):
     model: str
     reader: str
     index_kind: str
-    corpus: str = Field(..., description="the document's file name")
+    corpus: str = Field(..., description="the document's file name, for an index of one document ('' for several)")
+    documents: int = Field(1, description="documents in the index (GET /v1/documents lists them)")
 
 
 class Ready(BaseModel):

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.config import Settings
     from qa.eval import evaluate, load_dataset, squad_pipeline
     from qa.pipeline import Pipeline
-    from qa.storage.lifecycle import ensure_index
+    from qa.storage.collection import ensure_index
 
     settings = Settings()
     out: dict = {

@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     max_document_mb: float = Field(100.0, gt=0, description="largest file `qa index` reads or POST /v1/documents "
                                    "accepts, in MB")
     max_document_pages: int = Field(2000, ge=1, description="most pages of a PDF that is read")
+    upload_timeout_s: float = Field(300.0, gt=0, description="time an upload to POST /v1/documents has to arrive")
     max_question_documents: int = Field(100, ge=1, description="most documents one request may restrict itself to")
     answer_cache: int = Field(256, ge=0, description="answers kept for repeated questions (0: no cache)")
     max_question_chars: int = Field(1000, ge=1)

@@ -28,7 +28,8 @@ def healthz(p: PipelineDep):
         "model": p.embedder.model_name,
         "reader": "span reader, held-out DRCD F1 {}".format((p.reader.info.get("validation") or {}).get("f1")),
         "index_kind": p.index.kind,
-        "corpus": Path(p.index.manifest.get("corpus", "")).name,
+        "corpus": Path(p.index.manifest.get("corpus") or "").name,
+        "documents": p.index.manifest.get("documents", 1),
     }
 
 

@@ -37,7 +37,7 @@ def register(sub) -> None:
 def cmd_index(args) -> int:
     from qa.storage.collection import add_documents, build_index, remove_documents
     from qa.storage.layout import index_exists
-    from qa.storage.lifecycle import index_location, index_problem, open_index
+    from qa.storage.lifecycle import index_location, index_problem
 
     s = settings_of(args)
     where = index_location(s)
@@ -46,12 +46,11 @@ def cmd_index(args) -> int:
     if args.add or args.remove:
         if args.paths or args.if_needed:
             raise UserError("--add and --remove change the index as it is; they take no other paths or --if-needed")
-        store = open_index(s)
         if args.remove:
-            report = remove_documents(s, store, args.remove)
+            report = remove_documents(s, args.remove)
             print(f"removed {', '.join(d.id for d in report.removed)} from {where}")
             return 0
-        report = add_documents(s, store, args.add, progress=sys.stderr.isatty())
+        report = add_documents(s, args.add, progress=sys.stderr.isatty())
         return _index_summary(report, f"added {len(report.added)} documents to {where}")
     if args.if_needed:
         if args.paths:

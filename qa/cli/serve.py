@@ -30,7 +30,7 @@ def cmd_serve(args) -> int:
 
     from api.app import create_app  # the one command that reaches up into api/: it runs the app
     from qa.pipeline import Pipeline
-    from qa.storage.lifecycle import ensure_index
+    from qa.storage.collection import ensure_index
 
     s = settings_of(args)
     ensure_index(s, progress=sys.stderr.isatty())  # builds one when there is none; a stale one is refused

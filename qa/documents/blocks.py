@@ -33,6 +33,7 @@ class Block:
     page: int | None = None
     page_starts: tuple[int, ...] = ()
     box: str | None = None  # a table's caption or a sidebar's title, when the format says
+    level: float | None = None  # a heading's rank: 1 for the top (h1, # or Heading 1), deeper ones higher
 
 
 def table_blocks(rows: list[str], caption: str | None = None) -> list[Block]:
@@ -104,36 +105,44 @@ def _numbered(blocks: list[Block]) -> bool:
 
 def passages_from_blocks(blocks: list[Block], document: DocumentRef) -> list[Passage]:
     """Passages of a document's blocks in order, ids "<document id>:p<N>" (numbered or ordinal paragraphs) or
-    ":u<N>" (an unnumbered paragraph of a numbered document)."""
+    ":u<N>" (an unnumbered paragraph of a numbered document).
+
+    A heading over a paragraph starts a section. In a document that numbers its paragraphs, a heading deeper than
+    its section's over unnumbered paragraphs, once the numbering has begun, is a box's title (a sidebar, as the
+    report's boxes): they are that box and stay in the section around them."""
     numbered = _numbered(blocks)
     passages: list[Passage] = []
-    section: str | None = None
+    section = heading = box = None  # heading: one not yet followed by a paragraph
+    section_level = level = None
     ordinal = unnumbered = last = 0
     for block in blocks:
         text = block.text.strip()
         if not text:
             continue
         if block.kind == "heading":
-            section = text
+            heading, level = text, block.level
             continue
         starts = tuple(s - (len(block.text) - len(block.text.lstrip())) for s in block.page_starts)
-        paragraph, local = None, None
         match = paragraph_number(text, last + 1) if numbered else None
         if match:
             paragraph, local = int(match.group(1)), f"p{match.group(1)}"
-            last = paragraph
-            cut = match.end()
-            text, starts = text[cut:], tuple(max(0, s - cut) for s in starts)
+            last, box = paragraph, None
+            text, starts = text[match.end():], tuple(max(0, s - match.end()) for s in starts)
         elif numbered:
             unnumbered += 1
-            local = f"u{unnumbered}"
+            paragraph, local = None, f"u{unnumbered}"
+            deeper = level is None or section_level is None or level > section_level
+            if heading and last and deeper:
+                box, heading = heading, None
         else:
             ordinal += 1
             paragraph, local = ordinal, f"p{ordinal}"
+        if heading:
+            section, section_level, heading = heading, level, None
         passages.append(Passage(
-            id=f"{document.id}:{local}", text=text, order=len(passages), paragraph=paragraph, box=block.box,
-            section=section, document=document, page=block.page,
-            page_starts=tuple(s for s in starts if 0 < s < len(text)),
+            id=f"{document.id}:{local}", text=text, order=len(passages), paragraph=paragraph,
+            box=block.box or (box if paragraph is None else None), section=section, document=document,
+            page=block.page, page_starts=tuple(s for s in starts if 0 < s < len(text)),
         ))
     return _unique_ids(passages)
 

@@ -46,20 +46,28 @@ def read_docx(path: Path) -> tuple[str | None, list[Block]]:
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
             text = item.text.strip()
+            level = _heading_level(item)
             if text:
-                blocks.append(Block(text, "heading" if _is_heading(item) else "paragraph"))
+                blocks.append(Block(text, "heading", level=level) if level is not None else Block(text))
         elif isinstance(item, Table):
             _table(item, blocks)
     title = (document.core_properties.title or "").strip() or None
     return title, blocks
 
 
-def _is_heading(paragraph) -> bool:
+def _heading_level(paragraph) -> float | None:
+    """The Title style is 0, "Heading N" N, a paragraph with an outline level that level + 1; None for body text."""
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
-    if style == "Title" or style.startswith("Heading"):
-        return True
+    if style == "Title":
+        return 0
+    if style.startswith("Heading"):
+        number = style.removeprefix("Heading").strip()
+        return int(number) if number.isdigit() else 1
     outline = paragraph._p.find(".//{http://schemas.openxmlformats.org/wordprocessingml/2006/main}outlineLvl")
-    return outline is not None
+    if outline is None:
+        return None
+    value = outline.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val", "0")
+    return int(value) + 1 if value.isdigit() else 1
 
 
 def _table(table, blocks: list[Block]) -> None:

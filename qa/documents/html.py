@@ -24,6 +24,7 @@ _LEAVES = {"p", "li", "blockquote", "pre", "dd", "dt", "figcaption", "caption", 
 _BLOCK_TAGS = _LEAVES | set(_HEADINGS) | {"div", "section", "article", "main", "ul", "ol", "dl", "table", "figure",
                                           "details", "header", "footer", "body", "center", "tbody", "thead", "tr"}
 LINK_DENSITY = 0.6  # a container whose text is mostly link text is a menu
+_WORD = re.compile(r"[^\W_]")
 BR = "\u2028"  # <br> while whitespace is collapsed
 _CJK_CHAR = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_BREAK = re.compile(rf"(?<=[{_CJK_CHAR}])[ \t\r\f\v]*\n\s*(?=[{_CJK_CHAR}])")
@@ -57,8 +58,9 @@ def _skipped(element) -> bool:
 
 
 def _link_heavy(element) -> bool:
-    text = len(_clean(element.text_content()))
-    links = sum(len(_clean(a.text_content())) for a in element.iter("a"))
+    """Mostly link text (letters and digits counted; separators such as "|" are not words)."""
+    text = len(_WORD.findall(element.text_content()))
+    links = sum(len(_WORD.findall(a.text_content())) for a in element.iter("a"))
     return text > 0 and links / text > LINK_DENSITY
 
 
@@ -84,7 +86,7 @@ def _walk(element, blocks: list[Block], inside_main: bool) -> None:
         elif tag in _HEADINGS:
             flush()
             if text := _clean(child.text_content()):
-                blocks.append(Block(text, "heading"))
+                blocks.append(Block(text, "heading", level=_HEADINGS[tag]))
         elif tag == "table":
             flush()
             _table(child, blocks)

@@ -16,18 +16,18 @@ def read_markdown(text: str) -> tuple[str | None, list[Block]]:
     blocks: list[Block] = []
     row: list[str] = []
     rows: list[str] = []
-    heading = False
+    heading, level = False, None
     for i, token in enumerate(tokens):
         if token.type == "heading_open":
-            heading = True
+            heading, level = True, int(token.tag[1:])
         elif token.type == "heading_close":
-            heading = False
+            heading, level = False, None
         elif token.type == "inline":
             content = _inline(token)
             if tokens[i - 1].type in ("th_open", "td_open"):
                 row.append(content)
             elif content:
-                blocks.append(Block(content, "heading" if heading else "paragraph"))
+                blocks.append(Block(content, "heading", level=level) if heading else Block(content))
         elif token.type == "tr_close":
             rows.append(" | ".join(row))
             row = []

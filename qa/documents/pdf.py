@@ -21,7 +21,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.documents.blocks import NUMBERED, SENTENCE_END, Block, is_cjk, join_lines, mostly_cjk
+from qa.documents.blocks import NUMBERED, SENTENCE_END, Block, join_lines, mostly_cjk
 from qa.documents.errors import CorpusError
 from qa.documents.glyphs import repair
 
@@ -43,6 +43,7 @@ class Line:
     x1: float
     y1: float  # top
     page: int
+    size: float = 0.0  # the font size most of its glyphs are set in (0: unknown, as for OCR)
 
     @property
     def height(self) -> float:
@@ -104,7 +105,9 @@ def _ranges(numbers: list[int]) -> str:
 
 
 def _page_lines(page, number: int) -> list[Line]:
-    """The page's text lines with their boxes, in PDFium's reading order."""
+    """The page's text lines with their boxes and font size, in PDFium's reading order."""
+    import pypdfium2.raw as pdfium_c
+
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_range()
@@ -115,8 +118,11 @@ def _page_lines(page, number: int) -> list[Line]:
             boxes = [b for _, b, _ in chars if b[2] > b[0] and b[3] > b[1]]
             content = repair(_in_x_order(chars)).strip()
             if boxes and content:
+                sizes = [pdfium_c.FPDFText_GetFontSize(textpage.raw, i) for i in range(match.start(), match.end())
+                         if not text[i].isspace()]
                 lines.append(Line(content, min(b[0] for b in boxes), min(b[1] for b in boxes),
-                                  max(b[2] for b in boxes), max(b[3] for b in boxes), number))
+                                  max(b[2] for b in boxes), max(b[3] for b in boxes), number,
+                                  statistics.median(sizes) if sizes else 0.0))
         return lines
     finally:
         textpage.close()
@@ -130,14 +136,24 @@ def _generated(textpage, index: int, char: str) -> bool:
 
 
 def _in_x_order(chars: list[tuple[str, tuple[float, float, float, float], bool]]) -> str:
-    """A line's characters left to right (PDFium can give a bracket pair such as 「(《」 swapped), without the
-    spaces it infers from gaps beside Chinese characters (the gap after a full-width bracket is no space)."""
+    """A line's characters left to right (PDFium can give a bracket pair such as 「(《」 swapped). A space PDFium
+    inferred from a gap is kept where the next glyph stands a fifth of the line's height clear of every glyph
+    before it (the gap after 「(《」 is the brackets' own width, no space)."""
     chars = [item for item in chars if item[0] not in "\x02\ufffe"]
-    if any(b[1][0] < a[1][0] - 1 for a, b in zip(chars, chars[1:])):
-        chars = sorted(chars, key=lambda item: item[1][0])
-    out = [c for c, _, _ in chars]
-    return "".join(c for i, (c, _, generated) in enumerate(chars) if not (
-        generated and ((i and is_cjk(out[i - 1])) or (i + 1 < len(out) and is_cjk(out[i + 1])))))
+    height = max((b[3] - b[1] for _, b, generated in chars if not generated), default=0.0)
+    placed: list[tuple[float, int, str]] = []  # (x, order, character)
+    right = float("-inf")
+    for i, (c, box, generated) in enumerate(chars):
+        if generated:
+            after = next((b for _, b, g in chars[i + 1:] if not g), None)
+            if after is not None and after[0] - right >= 0.2 * height:
+                placed.append((after[0] - 1e-3, i, c))
+            continue
+        placed.append((box[0], i, c))
+        right = max(right, box[2])
+    if any(b[0] < a[0] - 1 for a, b in zip(placed, placed[1:])):
+        placed.sort()
+    return "".join(c for _, _, c in placed)
 
 
 def _ocr_lines(page, number: int) -> list[Line]:
@@ -158,8 +174,8 @@ def _ocr_lines(page, number: int) -> list[Line]:
     for indices in grouped.values():
         words = [data["text"][i] for i in indices]
         text = words[0]
-        for word in words[1:]:
-            text = join_lines(text, word, False) if not mostly_cjk(text[-1:] + word[:1]) else text + word
+        for word in words[1:]:  # Tesseract splits Chinese into words: no space between them, one between English
+            text = join_lines(text, word, cjk_document=False)
         left = min(data["left"][i] for i in indices)
         right = max(data["left"][i] + data["width"][i] for i in indices)
         top = min(data["top"][i] for i in indices)
@@ -203,16 +219,18 @@ class _Layout:
     height: float
     pitch: float
     char: float  # a character's typical width
+    size: float  # the body's font size (0: unknown)
 
     @classmethod
     def of(cls, pages: list[list[Line]]) -> _Layout:
         lines = [line for page in pages for line in page]
         height = statistics.median(line.height for line in lines)
+        size = statistics.median(line.size for line in lines)
         pitches = [a.y0 - b.y0 for page in pages for a, b in zip(page, page[1:])
                    if 0.5 * height < a.y0 - b.y0 < 3 * height]
         widths = [(line.x1 - line.x0) / len(line.text) for line in lines if len(line.text) >= 10]
         return cls(height, statistics.median(pitches) if pitches else 1.4 * height,
-                   statistics.median(widths) if widths else height / 2)
+                   statistics.median(widths) if widths else height / 2, size)
 
 
 def _columns(lines: list[Line], char: float) -> dict[int, tuple[float, float]]:
@@ -252,7 +270,10 @@ def _blocks(pages: list[list[Line]]) -> list[Block]:
 
 
 def _is_heading(line: Line, layout: _Layout) -> bool:
-    return line.height > 1.2 * layout.height and len(line.text) <= 80
+    """Set in a larger font than the body (HTML's smallest larger heading, h3, is 1.17 times the text), by the
+    font size where the PDF says it, else by the glyphs' height."""
+    larger = line.size > 1.1 * layout.size if line.size and layout.size else line.height > 1.15 * layout.height
+    return larger and len(line.text) <= 80
 
 
 def _full(line: Line, edges: dict[int, tuple[float, float]], layout: _Layout) -> bool:
@@ -284,6 +305,7 @@ def _breaks(prev: Line, line: Line, layout: _Layout, edges: dict[int, tuple[floa
 
 def _block(lines: list[Line], layout: _Layout, cjk: bool) -> Block:
     kind = "heading" if _is_heading(lines[0], layout) else "paragraph"
+    level = -lines[0].size if kind == "heading" and lines[0].size else None  # larger type, higher rank
     text, starts = "", []
     for i, line in enumerate(lines):
         if i and line.page != lines[i - 1].page:
@@ -291,4 +313,4 @@ def _block(lines: list[Line], layout: _Layout, cjk: bool) -> Block:
         text = join_lines(text, line.text, cjk) if text else line.text
     if kind == "heading" and not cjk:
         text = " ".join(text.split())
-    return Block(text, kind, lines[0].page, tuple(starts))
+    return Block(text, kind, lines[0].page, tuple(starts), level=level)

@@ -224,7 +224,7 @@ def configured_pipeline(settings: Settings, with_reader: bool = True, progress: 
     """A loaded Pipeline over the configured index, built first when there is none (a fresh clone);
     a stale one is the user's call (EvalError says so)."""
     from qa.pipeline import Pipeline
-    from qa.storage.lifecycle import ensure_index
+    from qa.storage.collection import ensure_index
 
     pipeline = Pipeline(settings)
     try:
@@ -241,7 +241,7 @@ def squad_pipeline(path: Path, settings: Settings | None = None, index_dir: Path
     Without `index_dir` the index is built in a temporary folder and removed once loaded (it is
     held in memory); with one, an up-to-date index there is reused, else built there."""
     from qa.pipeline import Pipeline
-    from qa.storage.lifecycle import ensure_index
+    from qa.storage.collection import ensure_index
 
     path = Path(path).resolve()
     if dataset_format(path) != "squad":

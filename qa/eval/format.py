@@ -59,6 +59,10 @@ def format_summary(result: dict) -> str:
              f"answered {_fmt(m['answered'])}% of questions · "
              f"withheld {_fmt(m.get('answerable_withheld'))}% of answerable"),
             ("citation accuracy", _fmt(m["citation_accuracy"]), "top answer cites the gold passage"),
+            *[(name, _fmt(m[key]["percent"]), f"shown answers citing the gold {what} (n={m[key]['n']}); "
+                                              f"{_fmt(m[key]['of_all'])}% of all {m[key]['questions']}")
+              for key, name, what in (("document_at_1", "document@1", "document"), ("page_at_1", "page@1", "page"))
+              if m.get(key)],
             ("best threshold", f"{best['threshold']:.4g}", f"F1 {_fmt(best['f1'])} · EM {_fmt(best['em'])} · "
                                                             f"no-answer acc. {_fmt(best['no_answer_accuracy'])}"),
         ]

@@ -31,6 +31,9 @@ class PassageRef:
     id: str
     paragraph: int | None = None
     box: str | None = None
+    file: str | None = None  # the document's file, as indexed
+    document: str | None = None  # the document's id
+    page: int | None = None  # where the answer is, in a paged document
 
     @property
     def label(self) -> str:
@@ -40,7 +43,9 @@ class PassageRef:
 
     @classmethod
     def from_dict(cls, d: dict) -> PassageRef:
-        return cls(id=str(d.get("id", "")), paragraph=d.get("paragraph"), box=d.get("box"))
+        document = d.get("document") or {}
+        return cls(id=str(d.get("id", "")), paragraph=d.get("paragraph"), box=d.get("box"), file=document.get("file"),
+                   document=document.get("id"), page=d.get("page"))
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class EvalQuestion:
     gold: int | str | None = None
     type: str | None = None
     script: str | None = None
+    document: str | None = None  # the file that answers it (its name, or its path as indexed), for a collection
+    page: int | None = None  # the page of that file (PDF) where the answer is
 
     @property
     def answerable(self) -> bool:
@@ -78,9 +85,21 @@ class EvalQuestion:
         gold = self.gold[3:]  # a SQuAD paragraph's id: the passage's id within its document
         return ref.id == gold or ref.id.split(":", 1)[-1] == gold
 
+    def cites_document(self, ref: PassageRef | None) -> bool:
+        """Whether `ref` is in the gold document (by its file, a path ending in it, or its id)."""
+        if ref is None or self.document is None:
+            return False
+        file = ref.file or ""
+        return self.document in (file, ref.document) or file.endswith("/" + self.document)
+
+    def cites_page(self, ref: PassageRef | None) -> bool:
+        return self.cites_document(ref) and self.page is not None and ref.page == self.page
+
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"id": self.id, "question": self.question, "answers": list(self.answers),
                                "paragraph": self.gold}
+        if self.document is not None:
+            out |= {"document": self.document, "page": self.page}
         if self.type is not None:
             out["type"] = self.type
         if self.script is not None:
@@ -169,9 +188,15 @@ def _load_jsonl(path: Path) -> list[EvalQuestion]:
             raise EvalError(f"{where}: duplicate id {qid!r}")
         seen.add(qid)
         qtype, script = obj.get("type"), obj.get("script")
+        document, page = obj.get("document"), obj.get("page")
+        if document is not None and not (isinstance(document, str) and document.strip()):
+            raise EvalError(f'{where}: "document" must be a file name or null')
+        if page is not None and (not isinstance(page, int) or isinstance(page, bool) or page < 1 or document is None):
+            raise EvalError(f'{where}: "page" must be a page number (1 or more) of the "document" named, or null')
         questions.append(
             EvalQuestion(qid, question, tuple(answers), gold,
-                         str(qtype) if qtype is not None else None, str(script) if script is not None else None)
+                         str(qtype) if qtype is not None else None, str(script) if script is not None else None,
+                         document, page)
         )
     if not questions:
         raise EvalError(f"{path}: no questions found")

@@ -38,6 +38,10 @@ def _cards(result: dict) -> str:
             ("no-answer accuracy", _pct(m["no_answer_accuracy"]),
              f"answered {_pct(m['answered'])}% · withheld {_pct(m.get('answerable_withheld'))}% of answerable"),
             ("citation accuracy", _pct(m["citation_accuracy"]), "top answer cites the gold passage"),
+            *[(name, _pct(m[key]["percent"]), f"shown answers in the gold {what} · n={m[key]['n']} · "
+                                              f"{_pct(m[key]['of_all'])}% of all")
+              for key, name, what in (("document_at_1", "document@1", "document"), ("page_at_1", "page@1", "page"))
+              if m.get(key)],
             ("best threshold", f"{best['threshold']:.3g}", f"F1 {_pct(best['f1'])} · EM {_pct(best['em'])}"),
         ]
     cards += [

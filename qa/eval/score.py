@@ -208,6 +208,11 @@ def question_record(q: EvalQuestion, resp: Response, threshold: float, read_k: i
     rec["em"], rec["f1"] = answer_scores(rec, threshold)
     gradable = q.answerable and q.gold is not None
     rec["citation_correct"] = (bool(prediction) and q.matches(resp.cited)) if gradable else None
+    rec["cited_document"] = resp.cited.file if resp.cited else None
+    rec["cited_page"] = resp.cited.page if resp.cited else None
+    # the top answer's document and page, graded whether or not it is shown (`_share` splits the two)
+    rec["document_correct"] = q.cites_document(resp.cited) if q.answerable and q.document else None
+    rec["page_correct"] = q.cites_page(resp.cited) if q.answerable and q.page else None
     rec["reason"], rec["why"] = miss_reason(rec, read_k)
     rec["miss"] = rec["reason"] is not None
     return rec
@@ -236,6 +241,8 @@ def summarise(records: Sequence[dict], threshold: float, read_k: int, retrieval_
             answerable_withheld=at["answerable_withheld"],
             answered_accuracy=at["answered_accuracy"],
             citation_accuracy=100.0 * sum(cited) / len(cited) if cited else None,
+            document_at_1=_share(records, "document_correct"),
+            page_at_1=_share(records, "page_correct"),
             best_threshold={k: best[k] for k in ("threshold", "f1", "em", "has_ans_f1", "no_ans_f1",
                                                   "no_answer_accuracy", "answered")},
         )
@@ -257,6 +264,17 @@ def summarise(records: Sequence[dict], threshold: float, read_k: int, retrieval_
     out["by_type"] = _breakdown(records, "type", TYPE_ORDER, retrieval_only)
     out["by_script"] = _breakdown(records, "script", SCRIPT_ORDER, retrieval_only)
     return out
+
+
+def _share(records: Sequence[dict], key: str) -> dict | None:
+    """Of the questions that name what `key` grades (a document, a page): the percent whose shown answer cites it
+    right (`percent`, over the `n` answered), and whose answer is shown and right (`of_all`, over all of them)."""
+    graded = [r for r in records if r.get(key) is not None]
+    shown = [r[key] for r in graded if r["prediction"]]
+    if not graded:
+        return None
+    return {"n": len(shown), "percent": 100.0 * sum(shown) / len(shown) if shown else None,
+            "questions": len(graded), "of_all": 100.0 * sum(shown) / len(graded)}
 
 
 def machine_info(threads: int | None = None) -> dict:

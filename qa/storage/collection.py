@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +22,10 @@ from qa.config import Settings
 from qa.documents.errors import CorpusError
 from qa.documents.load import Limits, corpus_checksum, document_id, read_document
 from qa.language.text import split_sentences
-from qa.storage.folder import IndexContent, IndexedDocument, LoadedIndex, write_passage_index
-from qa.storage.layout import IndexUnusableError
+from qa.storage.folder import IndexContent, IndexedDocument, write_passage_index
+from qa.storage.layout import IndexUnusableError, changing, index_exists
+from qa.storage.lifecycle import index_location, index_problem, open_index
+from qa.storage.milvus import MilvusStore
 from qa.types import Document, Passage
 
 log = logging.getLogger(__name__)
@@ -199,48 +202,87 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
     return report
 
 
-def add_documents(settings: Settings, store, paths: list[Path], embedder: Embedder | None = None,
-                  progress: bool = False) -> IndexReport:
-    """Add the documents at `paths` to the built index `store` (opened by the caller), embedding only them."""
-    report = IndexReport()
-    existing = store.documents()
-    taken, known = {d.id for d in existing}, {d.sha256: d.id for d in existing}
-    ids = {d.file: d.id for d in existing}  # a file indexed before, changed since: replaced under its id
-    read = read_files(collect_files(paths), limits_of(settings), taken, known, report, progress, ids)
-    if not read:
-        report.manifest = store.manifest
+def add_documents(settings: Settings, paths: list[Path], embedder: Embedder | None = None,
+                  progress: bool = False, names: dict[Path, str] | None = None) -> IndexReport:
+    """Add the documents at `paths` to the configured index, embedding only them (`names`: how to cite a file, for
+    an upload). A file indexed before under the same name and changed since replaces its old version."""
+    files = [(path, (names or {}).get(path, file)) for path, file in collect_files(paths)]
+    with _changing(settings):
+        store = open_index(settings)
+        report = IndexReport()
+        existing = store.documents()
+        taken, known = {d.id for d in existing}, {d.sha256: d.id for d in existing}
+        ids = {d.file: d.id for d in existing}  # a file indexed before, changed since: replaced under its id
+        read = read_files(files, limits_of(settings), taken, known, report, progress, ids)
+        if not read:
+            report.manifest = store.manifest
+            return report
+        new = _content(read, settings, embedder, progress)
+        report.added = [r.document for r in read]
+        replaced = {r.document.id for r in read} & {d.id for d in existing}
+        report.removed = [d for d in existing if d.id in replaced]
+        if settings.vector_store == "milvus":
+            from qa.storage.milvus_write import add_content
+
+            report.manifest = add_content(store, new)  # a document added under an id it had replaces it
+            return report
+        originals = {d.id: path for d in existing if (path := store.original(d.id)) is not None}
+        kept = _without(store.content(), replaced)
+        originals |= {r.document.id: r.path for r in read}
+        report.manifest = _write(settings, _merge(kept, new), originals)
         return report
-    new = _content(read, settings, embedder, progress)
-    report.added = [r.document for r in read]
-    replaced = {r.document.id for r in read} & {d.id for d in existing}
-    report.removed = [d for d in existing if d.id in replaced]
+
+
+def remove_documents(settings: Settings, ids: list[str]) -> IndexReport:
+    """Remove these documents (ids as `GET /v1/documents` lists them) from the configured index."""
+    with _changing(settings):
+        store = open_index(settings)
+        existing = {d.id: d for d in store.documents()}
+        unknown = [i for i in ids if i not in existing]
+        if unknown:
+            raise DocumentNotFound(f"no document {unknown[0]!r} in the index (it holds "
+                                   f"{', '.join(sorted(existing)) or 'none'})")
+        report = IndexReport(removed=[existing[i] for i in ids])
+        if settings.vector_store == "milvus":
+            from qa.storage.milvus_write import delete_document
+
+            for document_id in ids:
+                delete_document(store, document_id)
+            report.manifest = store.manifest
+            return report
+        content = _without(store.content(), set(ids))
+        originals = {d: path for d in existing if d not in ids and (path := store.original(d)) is not None}
+        report.manifest = _write(settings, content, originals)
+        return report
+
+
+class DocumentNotFound(IndexUnusableError):
+    """A document id the index does not hold."""
+
+
+def _changing(settings: Settings):
+    """The index folder's change lock (a Milvus collection takes its documents one at a time already)."""
     if settings.vector_store == "milvus":
-        from qa.storage.milvus_write import add_content
-
-        report.manifest = add_content(store, new)  # a document added under an id it had replaces it
-        return report
-    originals = {d.id: path for d in existing if (path := store.original(d.id)) is not None}
-    kept = _without(store.content(), replaced)
-    report.manifest = _write(settings, _merge(kept, new), originals | {r.document.id: r.path for r in read})
-    return report
+        return nullcontext()
+    return changing(settings.resolved_index_dir)
 
 
-def remove_documents(settings: Settings, store, ids: list[str]) -> IndexReport:
-    """Remove these documents (ids as `GET /v1/documents` lists them) from the built index `store`."""
-    existing = {d.id: d for d in store.documents()}
-    unknown = [i for i in ids if i not in existing]
-    if unknown:
-        raise IndexUnusableError(f"no document {unknown[0]!r} in the index (it holds {', '.join(sorted(existing))})")
-    report = IndexReport(removed=[existing[i] for i in ids])
-    if settings.vector_store == "milvus":
-        from qa.storage.milvus_write import delete_document
+def ensure_index(settings: Settings, progress: bool = False, rebuild_stale: bool = False,
+                 embedder: Embedder | None = None) -> str:
+    """Make sure the configured index can be served: 'ready', 'built' (there was none) or 'rebuilt'.
 
-        for document_id in ids:
-            delete_document(store, document_id)
-        report.manifest = store.manifest
-        return report
-    assert isinstance(store, LoadedIndex)
-    content = _without(store.content(), set(ids))
-    originals = {d: path for d in existing if d not in ids and (path := store.original(d)) is not None}
-    report.manifest = _write(settings, content, originals)
-    return report
+    A missing index is built from `settings.corpus`; a stale or corrupt one is rebuilt only with
+    `rebuild_stale` (otherwise IndexUnusableError: replacing a user's index is their call)."""
+    index_dir = settings.resolved_index_dir
+    problem = index_problem(settings, settings.corpus if rebuild_stale else None)
+    if problem is None:
+        return "ready"
+    existed = MilvusStore(settings).exists() if settings.vector_store == "milvus" else index_exists(index_dir)
+    if existed and not rebuild_stale:
+        raise IndexUnusableError(problem)
+    if existed:
+        log.info("rebuilding the index: %s", problem)
+    else:
+        log.info("no index yet in %s: building one from %s", index_location(settings), settings.corpus)
+    build_index(settings, embedder, progress=progress)
+    return "rebuilt" if existed else "built"

@@ -32,6 +32,7 @@ MANIFEST = "manifest.json"
 CURRENT = "current"
 VERSIONS = "versions"
 LOCK = ".lock"
+CHANGING = ".changing"  # held while a document is added or removed: read the served version, write the next
 TMP = ".tmp-"
 
 
@@ -127,6 +128,16 @@ def publish(directory: Path, contents: dict[str, bytes | Path]) -> Path:
 
 
 @contextmanager
+def changing(directory: Path) -> Iterator[None]:
+    """One change of the collection at a time (across processes): two uploads at once must not both build on the
+    same version and lose one of them."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    with open(Path(directory) / CHANGING, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+@contextmanager
 def _locked(directory: Path) -> Iterator[None]:
     """One build writes at a time; the lock goes with its process, however that ends."""
     with open(directory / LOCK, "a") as fh:
@@ -183,7 +194,7 @@ def _tidy(directory: Path, keep: set[str | None]) -> None:
         if p.name not in keep:
             shutil.rmtree(p, ignore_errors=True)
     for p in directory.iterdir():
-        if p.name not in (CURRENT, LOCK) and (p.is_symlink() or p.is_file()):
+        if p.name not in (CURRENT, LOCK, CHANGING) and (p.is_symlink() or p.is_file()):
             p.unlink(missing_ok=True)
     old_tmp = re.compile(rf"\.{re.escape(directory.name)}\.[a-z0-9_]{{8}}")  # the old writer's tempfile.mkdtemp
     for p in directory.parent.iterdir():

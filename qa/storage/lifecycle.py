@@ -1,5 +1,5 @@
-"""The index lifecycle: decide whether an index can be served, open it, build one where there is none (building and
-changing a collection of documents is qa/storage/collection.py).
+"""Opening an index: decide whether it can be served and open it (building one, and changing its collection of
+documents, is qa/storage/collection.py).
 
 An index knows what it was built from (its manifest names the model and, for a one-document index, the file), so
 serving a folder serves what is in it: the file is only compared when the settings name one explicitly (`--corpus`,
@@ -8,20 +8,15 @@ serving a folder serves what is in it: the file is only compared when the settin
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
-from embeddings.encoder import Embedder
 from qa.config import Settings
 from qa.documents.load import corpus_checksum
 from qa.storage.base import PassageStore
-from qa.storage.collection import build_index
 from qa.storage.folder import open_version, read_passage_index
-from qa.storage.layout import IndexUnusableError, index_exists
+from qa.storage.layout import IndexUnusableError
 from qa.storage.milvus import MilvusStore, where
 from qa.storage.milvus_write import milvus_problem
-
-log = logging.getLogger(__name__)
 
 
 def index_location(settings: Settings) -> str:
@@ -83,24 +78,3 @@ def index_problem(settings: Settings, corpus: Path | None = None) -> str | None:
     except IndexUnusableError as exc:
         return str(exc)
     return None
-
-
-def ensure_index(settings: Settings, progress: bool = False, rebuild_stale: bool = False,
-                 embedder: Embedder | None = None) -> str:
-    """Make sure the configured index can be served: 'ready', 'built' (there was none) or 'rebuilt'.
-
-    A missing index is built from `settings.corpus`; a stale or corrupt one is rebuilt only with
-    `rebuild_stale` (otherwise IndexUnusableError: replacing a user's index is their call)."""
-    index_dir = settings.resolved_index_dir
-    problem = index_problem(settings, settings.corpus if rebuild_stale else None)
-    if problem is None:
-        return "ready"
-    existed = MilvusStore(settings).exists() if settings.vector_store == "milvus" else index_exists(index_dir)
-    if existed and not rebuild_stale:
-        raise IndexUnusableError(problem)
-    if existed:
-        log.info("rebuilding the index: %s", problem)
-    else:
-        log.info("no index yet in %s: building one from %s", index_location(settings), settings.corpus)
-    build_index(settings, embedder, progress=progress)
-    return "rebuilt" if existed else "built"

@@ -87,12 +87,12 @@ def test_documents_added_replaced_and_deleted_without_reindexing(doc_settings, e
     retriever = HybridRetriever(store, embedder)
     version = store.version()
     zoo = write(tmp_path / "zoo.jsonl", [{"id": "z1", "text": "動物園新來了兩隻熊貓,每天吃四十公斤竹子。"}])
-    assert [d.id for d in add_documents(doc_settings, store, [zoo], embedder).added] == ["zoo"]
+    assert [d.id for d in add_documents(doc_settings, [zoo], embedder).added] == ["zoo"]
     assert store.count() == 5 and store.version() != version
     assert retriever.search("熊猫每天吃多少竹子?", 1)[0].passage.id == "zoo:z1"  # the open store sees it at once
-    assert add_documents(doc_settings, store, [zoo], embedder).duplicates == [("zoo.jsonl", "zoo")]
+    assert add_documents(doc_settings, [zoo], embedder).duplicates == [("zoo.jsonl", "zoo")]
     write(zoo, [{"id": "z1", "text": "動物園新來了一隻長頸鹿。"}])
-    report = add_documents(doc_settings, store, [zoo], embedder)  # the same file, changed: replaced under its id
+    report = add_documents(doc_settings, [zoo], embedder)  # the same file, changed: replaced under its id
     assert [d.id for d in report.removed] == [d.id for d in report.added] == ["zoo"]
     assert store.count() == 5 and "長頸鹿" in store.by_id("zoo:z1").text
     # the open store cached the panda's vectors under the old version: it must score the giraffe's
@@ -100,11 +100,11 @@ def test_documents_added_replaced_and_deleted_without_reindexing(doc_settings, e
     query = embedder.encode_queries(["長頸鹿"])[0]
     assert store.unit_scores(query, ["zoo:z1"])["zoo:z1"] == pytest.approx(
         uncached.unit_scores(query, ["zoo:z1"])["zoo:z1"], abs=1e-5)
-    assert [d.id for d in remove_documents(doc_settings, store, ["zoo"]).removed] == ["zoo"]
+    assert [d.id for d in remove_documents(doc_settings, ["zoo"]).removed] == ["zoo"]
     assert store.count() == 4 and store.by_id("zoo:z1") is None
     assert all(h.passage.id != "zoo:z1" for h in retriever.search("長頸鹿", 4))
     with pytest.raises(IndexUnusableError, match="no document 'zoo'"):
-        remove_documents(doc_settings, store, ["zoo"])
+        remove_documents(doc_settings, ["zoo"])
 
 
 REPORT_QUESTIONS = ["巴基斯坦的暴雨洪灾波及了多少人?", "2022年全球人口突破了哪個里程碑數字?",

@@ -15,9 +15,9 @@ import pytest
 from qa.config import Settings
 from qa.pipeline import Pipeline
 from qa.retrieval.hybrid import HybridRetriever
-from qa.storage.collection import build_index
+from qa.storage.collection import build_index, ensure_index
 from qa.storage.layout import IndexUnusableError, current_version
-from qa.storage.lifecycle import ensure_index, index_problem, open_index
+from qa.storage.lifecycle import index_problem, open_index
 
 pytestmark = pytest.mark.slow
 
