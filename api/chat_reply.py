@@ -18,9 +18,9 @@ def _quote(passage: Passage, text: str, start: int) -> str:
     return f'"{before}{" ".join(text.split())}{after}"'
 
 
-def _source(passage: Passage, quote: str) -> str:
+def _source(passage: Passage, quote: str, with_file: bool, page: int | None = None) -> str:
     section = f" ({passage.section})" if passage.section else ""
-    return f"{marker(passage)}{section} {quote}"
+    return f"{marker(passage, with_file, page)}{section} {quote}"
 
 
 def compose_reply(result: AskResult) -> tuple[list[str], list[Annotation]]:
@@ -34,12 +34,15 @@ def compose_reply(result: AskResult) -> tuple[list[str], list[Annotation]]:
         closest = [h.passage for h in result.hits[:CLOSEST]]
         text = no_answer_message(result) or ""
         if closest:
-            text += "\n\n" + "\n".join(f"- {_source(p, _quote(p, p.text[:EXCERPT_CHARS], 0))}" for p in closest)
+            text += "\n\n" + "\n".join(f"- {_source(p, _quote(p, p.text[:EXCERPT_CHARS], 0), result.cite_files)}"
+                                       for p in closest)
         return [text], []
     best = result.answers[0]
     found = answer_dict(best, language_of(result.question), result.cite_files)
     citation = Citation(passage_id=found.pop("id"), label=found.pop("citation"), **found, start_index=0,
                         end_index=len(best.text))
-    head = f"{best.text} [{marker(best.passage)}]"
-    sources = f"\n\nSources: {_source(best.passage, _quote(best.passage, best.context, found['context_start']))}"
+    page = best.passage.page_at(best.start)
+    head = f"{best.text} [{marker(best.passage, result.cite_files, page)}]"
+    quote = _quote(best.passage, best.context, found["context_start"])
+    sources = f"\n\nSources: {_source(best.passage, quote, result.cite_files, page)}"
     return [head, sources], [Annotation(citation=citation)]

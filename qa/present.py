@@ -37,14 +37,18 @@ def language_of(question: str) -> Language:
     return "zh-Hans" if script_of(question) == "simplified" else "zh-Hant"
 
 
-def marker(passage: Passage) -> str:
-    """The short citation inside a chat reply's text: ¶121, 專欄: <title>, or the passage id (footnotes, a user's
-    passages without numbers)."""
+def marker(passage: Passage, with_file: bool = False, page: int | None = None) -> str:
+    """The short citation inside a chat reply's text: ¶121, 專欄: <title> or the passage's id, after the file and page
+    where the index holds several documents (report.pdf p. 12 ¶35)."""
     if passage.paragraph is not None:
-        return f"¶{passage.paragraph}"
-    if passage.box:
-        return f"專欄: {passage.box}"
-    return passage.id
+        where = f"¶{passage.paragraph}"
+    elif passage.box:
+        where = f"專欄: {passage.box}"
+    else:
+        where = passage.local_id
+    page = page if page is not None else passage.page
+    parts = [passage.document.file] if with_file and passage.document else []
+    return " ".join([*parts, *([f"p. {page}"] if page is not None else []), where])
 
 
 def citation(passage: Passage, language: Language = "zh-Hant", with_file: bool = False,

@@ -42,6 +42,7 @@
       searching: "正在檢索相關段落…",
       reading: (n) => `找到 ${n} 個相關段落,正在閱讀…`,
       expand: "顯示完整段落",
+      openDocument: "開啟原文件",
       confidence: { high: "信心高", medium: "信心中等", low: "信心低" },
       confidenceTitle: (pct) => `答案的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
@@ -71,6 +72,7 @@
       searching: "正在检索相关段落…",
       reading: (n) => `找到 ${n} 个相关段落,正在阅读…`,
       expand: "显示完整段落",
+      openDocument: "打开原文件",
       confidence: { high: "信心高", medium: "信心中等", low: "信心低" },
       confidenceTitle: (pct) => `答案的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
@@ -100,6 +102,7 @@
       searching: "Searching the document…",
       reading: (n) => `Found ${n} relevant passages; reading…`,
       expand: "Show the full paragraph",
+      openDocument: "Open the document",
       confidence: { high: "High confidence", medium: "Medium confidence", low: "Low confidence" },
       confidenceTitle: (pct) => `Answer confidence: ${pct}%`,
       others: (n) => `Other possible answers (${n})`,
@@ -186,6 +189,7 @@ mark { background: #ffe58a; color: inherit; padding: 0 1px; border-radius: 2px; 
 .confidence[data-level="low"] .dot:nth-child(1) { background: var(--muted); }
 .full { margin: 8px 0 0; padding: 8px 10px; border-radius: 8px; background: #f6f7f9; font-size: 14px; }
 .full .where { display: block; margin-bottom: 4px; font-size: 12px; color: var(--muted); }
+.full .open-document { display: inline-block; margin-top: 6px; font-size: 12px; color: var(--accent); }
 .source { margin: 8px 0 0; }
 .preview { margin: 4px 0 0; font-size: 13px; color: var(--muted); }
 details { margin-top: 10px; font-size: 14px; }
@@ -599,7 +603,8 @@ input:focus-visible { outline-offset: 0; }
       const panelId = this.nextId("passage");
       const full = h("div", { class: "full", id: panelId, hidden: true },
         h("span", { class: "where", text: this.citation(item) }),
-        passage ? (answer ? highlighted(passage.text, answer.start, answer.end, answer.text) : passage.text) : null);
+        passage ? (answer ? highlighted(passage.text, answer.start, answer.end, answer.text) : passage.text) : null,
+        this.documentLink(item));
       const chip = h("button", { type: "button", class: "chip", "aria-expanded": "false", "aria-controls": panelId,
         title: this.t.expand, text: this.citation(item),
         onclick: () => {
@@ -608,6 +613,14 @@ input:focus-visible { outline-offset: 0; }
           full.hidden = expanded;
         } });
       return { chip, full };
+    }
+
+    /** A link to the cited document's original, at the answer's page for a PDF (`#page=N`). */
+    documentLink(item) {
+      if (!item.document) return null;
+      const page = item.page ? `#page=${item.page}` : "";
+      return h("a", { class: "open-document", href: `${this.api}/v1/documents/${encodeURIComponent(item.document.id)}`
+        + `/file${page}`, target: "_blank", rel: "noopener", text: this.t.openDocument });
     }
 
     confidence(score) {

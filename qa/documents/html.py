@@ -18,7 +18,7 @@ _SKIP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search",
 _BOILERPLATE = re.compile(
     r"(?:^|[\s_-])(?:cookie|consent|gdpr|banner|nav|navbar|menu|breadcrumbs?|sidebar|side-bar|footer|header|"
     r"share|sharing|social|related|recommend|advert|ads?|sponsor|promo|newsletter|subscribe|comments?|popup|"
-    r"modal|toolbar|pagination|pager|skip|masthead|topbar)(?:$|[\s_-])", re.I)
+    r"modal|toolbar|pagination|pager|skip|masthead|topbar|meta|byline|author|tags?|dateline)(?:$|[\s_-])", re.I)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _LEAVES = {"p", "li", "blockquote", "pre", "dd", "dt", "figcaption", "caption", "summary", "address"}
 _BLOCK_TAGS = _LEAVES | set(_HEADINGS) | {"div", "section", "article", "main", "ul", "ol", "dl", "table", "figure",
@@ -136,8 +136,8 @@ def _table(table, blocks: list[Block]) -> None:
 
 
 def _clean(text: str) -> str:
-    """Whitespace as a browser shows it: runs collapsed to one space, none where a source line break falls between
-    two Chinese characters, a line break only where <br> put one."""
+    """Whitespace as a browser lays it out: runs of it collapsed to one space, none where a source line break falls
+    between two Chinese characters, a line break only where <br> put one."""
     text = _CJK_BREAK.sub("", text)
-    text = re.sub(r"[ \t\r\n\f\v\u00a0]+", " ", text).replace(BR, "\n")
+    text = re.sub(r"[ \t\r\n\f\v]+", " ", text).replace(BR, "\n")  # a no-break space is the text's own
     return "\n".join(line.strip() for line in text.split("\n")).strip()

@@ -104,53 +104,75 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(map(str, numbers[:10])) + (" …" if len(numbers) > 10 else "")
 
 
+@dataclass
+class _Char:
+    text: str
+    box: tuple[float, float, float, float]
+    generated: bool  # a space PDFium inferred from a gap, not one the PDF holds
+    size: float
+
+
+def _page_chars(textpage) -> list[_Char]:
+    """The page's characters by PDFium's index, a character outside the BMP whole (PDFium counts its two UTF-16
+    halves as two characters, so its text and its character indices do not line up one to one)."""
+    import pypdfium2.raw as pdfium_c
+
+    raw, chars = textpage.raw, []
+    count = pdfium_c.FPDFText_CountChars(raw)
+    i = 0
+    while i < count:
+        code = pdfium_c.FPDFText_GetUnicode(raw, i)
+        step = 1
+        if 0xD800 <= code < 0xDC00 and i + 1 < count:  # a surrogate pair: one character
+            low = pdfium_c.FPDFText_GetUnicode(raw, i + 1)
+            code, step = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00), 2
+        text = chr(code) if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 else ""
+        box = textpage.get_charbox(i)
+        chars.append(_Char(text, box, text == " " and bool(pdfium_c.FPDFText_IsGenerated(raw, i)),
+                           pdfium_c.FPDFText_GetFontSize(raw, i)))
+        i += step
+    return chars
+
+
 def _page_lines(page, number: int) -> list[Line]:
     """The page's text lines with their boxes and font size, in PDFium's reading order."""
-    import pypdfium2.raw as pdfium_c
-
     textpage = page.get_textpage()
     try:
-        text = textpage.get_text_range()
-        lines: list[Line] = []
-        for match in re.finditer(r"[^\r\n]+", text):
-            chars = [(text[i], textpage.get_charbox(i), _generated(textpage, i, text[i]))
-                     for i in range(match.start(), match.end())]
-            boxes = [b for _, b, _ in chars if b[2] > b[0] and b[3] > b[1]]
-            content = repair(_in_x_order(chars)).strip()
-            if boxes and content:
-                sizes = [pdfium_c.FPDFText_GetFontSize(textpage.raw, i) for i in range(match.start(), match.end())
-                         if not text[i].isspace()]
-                lines.append(Line(content, min(b[0] for b in boxes), min(b[1] for b in boxes),
-                                  max(b[2] for b in boxes), max(b[3] for b in boxes), number,
-                                  statistics.median(sizes) if sizes else 0.0))
-        return lines
+        chars = _page_chars(textpage)
     finally:
         textpage.close()
+    lines: list[Line] = []
+    run: list[_Char] = []
+    for char in [*chars, _Char("\n", (0, 0, 0, 0), False, 0.0)]:
+        if char.text not in ("\r", "\n"):
+            run.append(char)
+            continue
+        boxes = [c.box for c in run if c.box[2] > c.box[0] and c.box[3] > c.box[1]]
+        content = repair(_in_x_order(run)).strip()
+        if boxes and content:
+            sizes = [c.size for c in run if c.text.strip()]
+            lines.append(Line(content, min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                              max(b[3] for b in boxes), number, statistics.median(sizes) if sizes else 0.0))
+        run = []
+    return lines
 
 
-def _generated(textpage, index: int, char: str) -> bool:
-    """A space PDFium inferred from a gap between glyphs, not one the PDF holds."""
-    import pypdfium2.raw as pdfium_c
-
-    return char == " " and bool(pdfium_c.FPDFText_IsGenerated(textpage.raw, index))
-
-
-def _in_x_order(chars: list[tuple[str, tuple[float, float, float, float], bool]]) -> str:
+def _in_x_order(chars: list[_Char]) -> str:
     """A line's characters left to right (PDFium can give a bracket pair such as 「(《」 swapped). A space PDFium
     inferred from a gap is kept where the next glyph stands a fifth of the line's height clear of every glyph
     before it (the gap after 「(《」 is the brackets' own width, no space)."""
-    chars = [item for item in chars if item[0] not in "\x02\ufffe"]
-    height = max((b[3] - b[1] for _, b, generated in chars if not generated), default=0.0)
+    chars = [c for c in chars if c.text and c.text not in "\x02\ufffe"]
+    height = max((c.box[3] - c.box[1] for c in chars if not c.generated), default=0.0)
     placed: list[tuple[float, int, str]] = []  # (x, order, character)
     right = float("-inf")
-    for i, (c, box, generated) in enumerate(chars):
-        if generated:
-            after = next((b for _, b, g in chars[i + 1:] if not g), None)
+    for i, c in enumerate(chars):
+        if c.generated:
+            after = next((d.box for d in chars[i + 1:] if not d.generated), None)
             if after is not None and after[0] - right >= 0.2 * height:
-                placed.append((after[0] - 1e-3, i, c))
+                placed.append((after[0] - 1e-3, i, c.text))
             continue
-        placed.append((box[0], i, c))
-        right = max(right, box[2])
+        placed.append((c.box[0], i, c.text))
+        right = max(right, c.box[2])
     if any(b[0] < a[0] - 1 for a, b in zip(placed, placed[1:])):
         placed.sort()
     return "".join(c for _, _, c in placed)

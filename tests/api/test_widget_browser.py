@@ -132,6 +132,8 @@ def test_desktop_ask_see_the_cited_span_expand_and_send_feedback(browser, expect
     expect(full).to_be_visible()
     expect(full).to_contain_text(best.passage.text)
     expect(full.locator("mark")).to_have_text(best.text)
+    link = full.locator("a.open-document")  # the original, served by GET /v1/documents/{id}/file
+    expect(link).to_have_attribute("href", f"{live.url}/v1/documents/{best.passage.document.id}/file")
 
     with page.expect_request(lambda r: r.url == f"{live.url}/v1/feedback" and r.method == "POST") as sent:
         page.get_by_role("button", name="有幫助", exact=True).click()

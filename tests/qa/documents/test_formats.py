@@ -229,3 +229,21 @@ def test_formats_are_chosen_by_content_not_by_extension(tmp_path):
     word = tmp_path / "word.bin"
     articles_docx([{"title": "T", "paragraphs": ["一段。"]}], "T", word)
     assert (detect_format(page), detect_format(word)) == ("html", "docx")
+
+
+@needs_chromium
+def test_a_character_outside_the_bmp_keeps_the_text_after_it_in_place(tmp_path):
+    """PDFium counts 𫚭 (U+2A6AD) as two characters: read naively, every character after it takes the next one's box
+    and a two-column page comes out scrambled."""
+    paragraphs = ["蓝线裸顶鲷,又称蓝线白𫚭,俗名龙尖,为辐鳍鱼纲鲈形目龙占鱼科的其中一个种。" * 3,
+                  "黄鳍紫鱼,又称黄鳍姬鲷,俗名散午,为辐鳍鱼纲鲈形目笛鲷科的其中一个种。" * 3]
+    page = articles_html([{"title": "海洋鱼类", "paragraphs": paragraphs}], "鱼", columns=2)
+    pdf = print_pdf(page, tmp_path / "f.pdf")
+    assert [p.text for p in read_document(pdf)[1]] == paragraphs
+
+
+def test_a_pages_byline_is_boilerplate_and_a_no_break_space_is_text(tmp_path):
+    page = tmp_path / "a.html"
+    page.write_text('<html><body><article><h1>四氟化碳</h1><div class="meta">作者:编辑部 · 阅读约 8 分钟</div>'
+                    "<p>零下198&nbsp;°C时,四氟化碳具有单斜的结构。</p></article></body></html>", encoding="utf-8")
+    assert [p.text for p in read_document(page)[1]] == ["零下198\xa0°C时,四氟化碳具有单斜的结构。"]
