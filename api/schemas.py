@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -12,6 +12,16 @@ from qa.present import Language
 MAX_ANSWER_CHARS = 1000
 MAX_REF_CHARS = 200  # a passage id or "box:<title>"
 MAX_PARAGRAPH = 100_000  # far above any document's paragraph count, far below SQLite's integer range
+
+
+class HistoryTurn(BaseModel):
+    """One earlier message of the conversation, in OpenAI's shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(..., description="a user's question, or the answer the assistant gave (with its citation "
+                         "marker, e.g. `3300萬人 [¶121]`, if it had one)")
 
 
 class QuestionRequest(BaseModel):
@@ -29,6 +39,10 @@ class QuestionRequest(BaseModel):
     documents: list[Annotated[str, Field(max_length=200)]] | None = Field(
         None, description="ask only these documents (ids as GET /v1/documents lists them); default: all",
         max_length=1000, examples=[None])
+    history: list[HistoryTurn] | None = Field(
+        None, description="the conversation so far, oldest first (at most QA_MAX_HISTORY_TURNS messages): a follow-up "
+        "question (\"那2021年呢?\", \"What about Afghanistan?\") is answered as the conversation resolves it",
+        examples=[None])
     language: Language | None = Field(
         None, description="the language of the citation labels and the no-answer message (zh-Hant, zh-Hans, en); "
         "default: the question's"
@@ -117,6 +131,8 @@ class AskResponse(BaseModel):
     no_answer: bool = Field(..., description="true when the document does not seem to answer the question")
     message: str | None = Field(None, description="with no answer: the sentence to show, in the question's "
                                 "language (with the numbers no passage found mentions)")
+    resolved_question: str = Field(..., description="the question answered: the question itself, or a follow-up "
+                                   "completed from the history")
     answers: list[AnswerOut]
     passages: list[HitOut]
     timings_ms: dict[str, float]

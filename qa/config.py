@@ -113,6 +113,17 @@ class Settings(BaseSettings):
     max_question_documents: int = Field(100, ge=1, description="most documents one request may restrict itself to")
     answer_cache: int = Field(256, ge=0, description="answers kept for repeated questions (0: no cache)")
     max_question_chars: int = Field(1000, ge=1)
+    # a conversation sent with a question (history in /v1/ask, messages in /v1/chat/completions, `qa chat`)
+    max_history_turns: int = Field(20, ge=0, le=200, description="most earlier messages a request may send "
+                                   "(user and assistant); only the recent ones resolve a follow-up")
+    max_history_chars: int = Field(4000, ge=1, description="longest earlier message accepted (an assistant reply "
+                                   "with its sources is longer than a question)")
+    # a follow-up is retrieved with its completed form and as asked, mixed (qa/retrieval/followup.py); chosen on the
+    # tuning part of data/eval/un-report-conversations.jsonl (README "Follow-up questions")
+    followup_completed_weight: float = Field(0.7, ge=0.0, le=1.0, description="weight of the completed question's "
+                                             "retrieval score against the follow-up's as asked")
+    followup_prior: float = Field(1.0, ge=0.0, le=10.0, description="added to the retrieval score (z units) of the "
+                                  "passage the previous answer came from")
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"])

@@ -13,6 +13,7 @@ from embeddings.e5_package import ensure_packaged_model
 from embeddings.encoder import Embedder
 from qa.config import Settings
 from qa.language.bridge import bridged, load_glossary
+from qa.language.followup import Resolution, resolve
 from qa.language.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
 from qa.language.script import in_script, script_of
 from qa.language.text import QuestionError, check_question, has_cjk, normalize_answer
@@ -20,11 +21,12 @@ from qa.lru import LruCache
 from qa.reading.confidence import Calibration, calibration_for
 from qa.reading.reader import Reader
 from qa.reading.spans import Span
+from qa.retrieval.followup import search_followup
 from qa.retrieval.hybrid import HybridRetriever
 from qa.storage.base import PassageStore, passage_by_id
 from qa.storage.layout import served_version
 from qa.storage.lifecycle import open_index
-from qa.types import Answer, AskResult, Hit, Passage
+from qa.types import Answer, AskResult, Hit, Passage, Turn
 
 log = logging.getLogger(__name__)
 CONTEXT_CHARS = 60  # characters of passage shown on each side of an answer
@@ -213,43 +215,80 @@ class Pipeline:
             self._scripts[passage.id] = script_of(passage.text)
         return self._scripts[passage.id]
 
-    def timed_search(self, question: str, top_k: int | None = None,
-                     documents: list[str] | None = None) -> tuple[list[Hit], float]:
-        """The search hits and the milliseconds they took: the first stage of `ask`."""
+    def resolve(self, question: str, history: list[Turn] | None = None) -> Resolution:
+        """The question checked, and with the conversation before it (`history`, oldest first): whether it is a
+        follow-up and the question it stands for (qa/language/followup.py)."""
+        question = self.check_question(question)
+        turns = self.check_history(history or [])
+        return resolve(question, turns) if turns else Resolution(question, question, False)
+
+    def check_history(self, history: list[Turn]) -> list[Turn]:
+        """The conversation's messages checked as questions are (QuestionError naming `history.N.content`); only the
+        most recent `max_history_turns` are kept."""
+        s = self.settings
+        if len(history) > s.max_history_turns:
+            raise QuestionError(f"has {len(history)} messages; the limit is {s.max_history_turns}", "history")
+        turns = []
+        for i, turn in enumerate(history):
+            if turn.role not in ("user", "assistant"):
+                raise QuestionError(f"role must be 'user' or 'assistant' (got {turn.role!r})", f"history.{i}.role")
+            limit = s.max_question_chars if turn.role == "user" else s.max_history_chars
+            try:
+                turns.append(Turn(turn.role, check_question(turn.content, limit)))
+            except QuestionError as exc:
+                raise QuestionError(str(exc).replace("the question", "the message"), f"history.{i}.content") from exc
+        return turns
+
+    def timed_search(self, question: str, top_k: int | None = None, documents: list[str] | None = None,
+                     resolution: Resolution | None = None) -> tuple[list[Hit], float]:
+        """The search hits and the milliseconds they took: the first stage of `ask` (a follow-up's: its completed
+        form and itself, mixed, and the previous answer's passage favoured)."""
         t0 = time.perf_counter()
-        hits = self.search(question, top_k, documents)
+        if resolution is not None and resolution.follows:
+            self.load(with_reader=False)
+            s = self.settings
+            hits = search_followup(self.retriever, resolution, self.top_k(top_k), self.documents(documents),
+                                   s.followup_completed_weight, s.followup_prior)
+        else:
+            hits = self.search(question, top_k, documents)
         return hits, _ms(time.perf_counter() - t0)
 
     def answer(
-        self, question: str, hits: list[Hit], retrieve_ms: float = 0.0, no_answer_threshold: float | None = None
+        self, question: str, hits: list[Hit], retrieve_ms: float = 0.0, no_answer_threshold: float | None = None,
+        resolution: Resolution | None = None,
     ) -> AskResult:
-        """The second stage of `ask`: read the hits, with the timings of both stages."""
+        """The second stage of `ask`: read the hits (a follow-up in its completed form), with the timings of both."""
         t0 = time.perf_counter()
-        answers, no_answer, tokens = self.read(question, hits, no_answer_threshold)
+        asked = resolution.resolved if resolution is not None else question
+        answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold)
         read_ms = _ms(time.perf_counter() - t0)
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": round(retrieve_ms + read_ms, 1)}
         unmatched = []  # why there is no answer, when the question's numbers are
         if no_answer and self.settings.require_question_numbers:
-            unmatched = unmatched_numbers(question_numbers(question), [h.passage.text for h in hits])
+            unmatched = unmatched_numbers(question_numbers(asked), [h.passage.text for h in hits])
         return AskResult(question, answers, hits, no_answer, timings, tokens_read=tokens, unmatched_numbers=unmatched,
-                         cite_files=self.cites_files)
+                         cite_files=self.cites_files, resolved_question=asked)
 
     def ask(self, question: str, top_k: int | None = None, no_answer_threshold: float | None = None,
-            use_cache: bool = True, documents: list[str] | None = None) -> AskResult:
-        """Retrieve and read; a repeated question (after normalisation) is answered from an LRU cache
-        unless `use_cache` is off (evaluation measures answering, not the cache)."""
+            use_cache: bool = True, documents: list[str] | None = None,
+            history: list[Turn] | None = None) -> AskResult:
+        """Retrieve and read (a follow-up with the conversation before it, `history`); a repeated question (after
+        normalisation, in the same conversation) is answered from an LRU cache unless `use_cache` is off
+        (evaluation measures answering, not the cache)."""
         t0 = time.perf_counter()
-        question = self.check_question(question)
+        resolution = self.resolve(question, history)
+        question = resolution.question
         self.load(with_reader=False)
         documents = self.documents(documents)
-        key = (question, self.top_k(top_k), no_answer_threshold, self.index.version(), tuple(documents or ()))
+        key = (question, resolution.resolved, resolution.answer, self.top_k(top_k), no_answer_threshold,
+               self.index.version(), tuple(documents or ()))
         cached = self._answers.get(key) if use_cache else None
         if cached is not None:
             lookup = _ms(time.perf_counter() - t0)
             return replace(cached, timings_ms={"retrieve": 0.0, "read": 0.0, "total": lookup, "cached": 1.0},
                            tokens_read=0)
-        hits, retrieve_ms = self.timed_search(question, top_k, documents)
-        result = self.answer(question, hits, retrieve_ms, no_answer_threshold)
+        hits, retrieve_ms = self.timed_search(question, top_k, documents, resolution)
+        result = self.answer(question, hits, retrieve_ms, no_answer_threshold, resolution)
         self._answers.put(key, result)
         return result
 

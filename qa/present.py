@@ -124,6 +124,7 @@ def ask_response(result: AskResult, language: Language | None = None) -> dict:
         "question": result.question,
         "no_answer": result.no_answer,
         "message": no_answer_message(result, language),
+        "resolved_question": result.resolved_question or result.question,
         "answers": [answer_dict(a, language, files) for a in result.answers],
         "passages": [hit_dict(h, language, files) for h in result.hits],
         "timings_ms": result.timings_ms,

@@ -113,6 +113,14 @@ class Answer:
     span_probability: float | None = None  # the reader's probability for the span within its window
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation, in OpenAI's shape: what a follow-up question is resolved against."""
+
+    role: str  # "user" or "assistant"
+    content: str
+
+
 @dataclass
 class AskResult:
     question: str
@@ -123,3 +131,4 @@ class AskResult:
     tokens_read: int = 0  # tokens the reader ran over (padding included): what reading cost
     unmatched_numbers: list[str] = field(default_factory=list)  # named by the question, held by no passage found
     cite_files: bool = False  # the index holds several documents: a citation names the file
+    resolved_question: str | None = None  # the question answered: a follow-up completed from the conversation

@@ -11,14 +11,17 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ADMISSION_RESPONSES, AdmissionDep, PipelineDep
-from api.schemas import AskResponse, ErrorOut, QuestionRequest
+from api.schemas import AskResponse, ErrorOut, HistoryTurn, QuestionRequest
+from qa.language.followup import Resolution
 from qa.pipeline import Pipeline
 from qa.present import Language, answer_dict, ask_response, hit_dict, language_of, no_answer_message
+from qa.types import Turn
 
 log = logging.getLogger(__name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not hold events back
 STREAM_DOC = (
-    "Server-sent events, in this order: `passages` ({question, passages, timings_ms}) right after retrieval, "
+    "Server-sent events, in this order: `passages` ({question, resolved_question, passages, timings_ms}) right after "
+    "retrieval, "
     "`answer` ({answers, no_answer, message, unmatched_numbers}) after reading, then `done` ({timings_ms}); `error` "
     "({error}) replaces the rest if the server fails midway. Together they carry what `POST /v1/ask` returns."
 )
@@ -28,28 +31,35 @@ router = APIRouter(tags=["answers"])
 
 @router.post("/v1/ask", response_model=AskResponse, responses={422: {"model": ErrorOut}, **ADMISSION_RESPONSES})
 def ask(body: QuestionRequest, _: AdmissionDep, p: PipelineDep):
-    return ask_response(p.ask(body.question, body.top_k, documents=body.documents), body.language)
+    result = p.ask(body.question, body.top_k, documents=body.documents, history=turns(body.history))
+    return ask_response(result, body.language)
+
+
+def turns(history: list[HistoryTurn] | None) -> list[Turn] | None:
+    return None if history is None else [Turn(t.role, t.content) for t in history]
 
 
 def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k: int | None,
+async def _ask_events(request: Request, pipeline: Pipeline, resolution: Resolution, top_k: int | None,
                       language: Language | None, documents: list[str] | None) -> AsyncIterator[str]:
     """Retrieve, send the passages, read, send the answers; a client that has gone gets no more work done:
     the read starts only if the client is still there after the passages (the log names the last stage run)."""
     stage, finished = "retrieve", False
     try:
-        hits, retrieve_ms = await run_in_threadpool(pipeline.timed_search, question, top_k, documents)
+        question = resolution.question
+        hits, retrieve_ms = await run_in_threadpool(pipeline.timed_search, question, top_k, documents, resolution)
         language = language or language_of(question)
         files = pipeline.cites_files
         passages = [hit_dict(h, language, files) for h in hits]
-        yield _event("passages", {"question": question, "passages": passages, "timings_ms": {"retrieve": retrieve_ms}})
+        yield _event("passages", {"question": question, "resolved_question": resolution.resolved,
+                                  "passages": passages, "timings_ms": {"retrieve": retrieve_ms}})
         if await request.is_disconnected():
             return
         stage = "read"
-        result = await run_in_threadpool(pipeline.answer, question, hits, retrieve_ms)
+        result = await run_in_threadpool(pipeline.answer, question, hits, retrieve_ms, None, resolution)
         if await request.is_disconnected():  # the reader can't be interrupted; its answer can go unsent
             return
         yield _event("answer", {"answers": [answer_dict(a, language, files) for a in result.answers],
@@ -75,10 +85,10 @@ async def _ask_events(request: Request, pipeline: Pipeline, question: str, top_k
 async def ask_stream(body: QuestionRequest, _: AdmissionDep, request: Request, p: PipelineDep) -> StreamingResponse:
     """Like /v1/ask, but the passages arrive as soon as retrieval is done, before the slower reader;
     the stream holds its admission slot until its last event."""
-    question = p.check_question(body.question)  # a QuestionError here is a 422 before any event
+    resolution = p.resolve(body.question, turns(body.history))  # a QuestionError here is a 422 before any event
     p.top_k(body.top_k)  # so is a top_k over the limit
     documents = p.documents(body.documents)  # and an unknown document
     return StreamingResponse(
-        _ask_events(request, p, question, body.top_k, body.language, documents), media_type="text/event-stream",
+        _ask_events(request, p, resolution, body.top_k, body.language, documents), media_type="text/event-stream",
         headers=SSE_HEADERS,
     )

@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -34,13 +35,14 @@ from api.openai_schemas import (
 from api.routes.ask import SSE_HEADERS
 from qa.config import Settings
 from qa.pipeline import Pipeline
-from qa.types import InputError
+from qa.types import InputError, Turn
 
 log = logging.getLogger(__name__)
 INTERNAL = "internal error; the server log has the details"
 CHAT_DOC = """OpenAI Chat Completions, answered from the document: the question is the **last user message**
-(a string, or a list of `{"type": "text", "text": ...}` parts); earlier turns and system prompts are ignored,
-so every question stands alone.
+(a string, or a list of `{"type": "text", "text": ...}` parts); the user and assistant messages before it are the
+conversation a follow-up ("那2021年呢?", "What about Afghanistan?") is resolved against (the most recent
+QA_MAX_HISTORY_TURNS of them); system prompts are ignored.
 
 The assistant's `content` is the verbatim answer, a citation marker (`[¶121]`, or `[專欄: title]` for a box),
 a blank line and `Sources: ¶121 (section) "…context…"`. When the document does not answer, it is an honest
@@ -152,8 +154,9 @@ def _text(message: ChatMessage) -> str:
     return message.content or ""
 
 
-def _question(body: ChatCompletionRequest, p: Pipeline, s: Settings) -> str:
-    """The question (the last user message), once the request is one this service can answer."""
+def _question(body: ChatCompletionRequest, p: Pipeline, s: Settings) -> tuple[str, list[Turn]]:
+    """The question (the last user message) with the conversation before it, once the request is one this service
+    can answer."""
     _check_model(body.model, s)
     if body.n not in (None, 1):
         raise ChatError(400, "n must be 1: there is one extractive answer per question", "unsupported_value", "n")
@@ -166,9 +169,26 @@ def _question(body: ChatCompletionRequest, p: Pipeline, s: Settings) -> str:
         raise ChatError(400, "messages has no user message: the last one is the question", "invalid_value",
                         "messages")
     try:
-        return p.check_question(_text(users[-1]))
+        question = p.check_question(_text(users[-1]))
     except InputError as exc:
         raise ChatError(400, f"the last user message: {exc}", "invalid_value", "messages") from exc
+    history = _history(body.messages[:body.messages.index(users[-1])], s)
+    try:
+        p.check_history(history)
+    except InputError as exc:
+        raise ChatError(400, f"messages: {exc}", "invalid_value", "messages") from exc
+    return question, history
+
+
+def _history(messages: list[ChatMessage], s: Settings) -> list[Turn]:
+    """The user and assistant messages before the question: the most recent QA_MAX_HISTORY_TURNS, each cut to its
+    limit (a chat client sends the whole conversation; system prompts do not resolve a follow-up)."""
+    turns = []
+    for m in messages:
+        text = " ".join(_text(m).split())
+        if m.role in ("user", "assistant") and text:
+            turns.append(Turn(m.role, text[: s.max_question_chars if m.role == "user" else s.max_history_chars]))
+    return turns[-s.max_history_turns:] if s.max_history_turns else []
 
 
 STREAMED = {200: {"content": {"text/event-stream": {}}, "description": "the completion, or its chunks when streaming"},
@@ -178,12 +198,12 @@ STREAMED = {200: {"content": {"text/event-stream": {}}, "description": "the comp
 @router.post("/v1/chat/completions", response_model=ChatCompletion, responses={**ERRORS, **STREAMED},
              summary="Ask in OpenAI's Chat Completions shape", description=CHAT_DOC)
 async def chat_completions(body: ChatCompletionRequest, _: AdmissionDep, p: PipelineDep, s: SettingsDep):
-    question = _question(body, p, s)  # every refusal comes before any answering or streaming
+    question, history = _question(body, p, s)  # every refusal comes before any answering or streaming
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
-        return StreamingResponse(_chunks(p, question, reply_id, created, body.model),
+        return StreamingResponse(_chunks(p, question, history, reply_id, created, body.model),
                                  media_type="text/event-stream", headers=SSE_HEADERS)
-    pieces, annotations = compose_reply(await run_in_threadpool(p.ask, question))
+    pieces, annotations = compose_reply(await run_in_threadpool(partial(p.ask, question, history=history)))
     content = "".join(pieces)
     return ChatCompletion(
         id=reply_id, created=created, model=body.model,
@@ -197,7 +217,8 @@ def _sse(data: dict) -> str:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _chunks(p: Pipeline, question: str, reply_id: str, created: int, model: str) -> AsyncIterator[str]:
+async def _chunks(p: Pipeline, question: str, history: list[Turn], reply_id: str, created: int,
+                  model: str) -> AsyncIterator[str]:
     """The role at once (clients show a typing state), then the reply in pieces, `stop` and [DONE]."""
 
     def chunk(delta: dict, finish_reason: str | None = None) -> str:
@@ -206,7 +227,7 @@ async def _chunks(p: Pipeline, question: str, reply_id: str, created: int, model
 
     yield chunk({"role": "assistant", "content": ""})
     try:
-        pieces, annotations = compose_reply(await run_in_threadpool(p.ask, question))
+        pieces, annotations = compose_reply(await run_in_threadpool(partial(p.ask, question, history=history)))
     except Exception:
         log.exception("chat/completions stream failed")
         yield _sse(_error_body(INTERNAL, "server_error"))  # OpenAI's mid-stream error event; the SDK raises it

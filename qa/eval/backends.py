@@ -20,6 +20,7 @@ from qa.config import Settings
 from qa.eval.questions import EvalError, PassageRef, dataset_format
 from qa.language.text import QuestionError
 from qa.storage.layout import IndexUnusableError, index_exists
+from qa.types import Turn
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Response:
     latency_ms: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    resolved: str | None = None  # the question the system answered (a follow-up completed from its history)
 
 
 def _response_from_payload(ask: dict | None, passages: list[dict], latency_ms: float) -> Response:
@@ -52,6 +54,7 @@ def _response_from_payload(ask: dict | None, passages: list[dict], latency_ms: f
         hits=[PassageRef.from_dict(p) for p in passages],
         latency_ms=latency_ms,
         timings_ms=dict((ask or {}).get("timings_ms") or {}),
+        resolved=(ask or {}).get("resolved_question"),
     )
 
 
@@ -60,7 +63,7 @@ class Backend(Protocol):
 
     def prepare(self, retrieval_only: bool, warm_question: str) -> None: ...
 
-    def ask(self, question: str) -> Response: ...
+    def ask(self, question: str, history: tuple[Turn, ...] = ()) -> Response: ...
 
     def search(self, question: str) -> Response: ...
 
@@ -88,12 +91,13 @@ class PipelineBackend:
     def close(self) -> None:
         pass
 
-    def ask(self, question: str) -> Response:
+    def ask(self, question: str, history: tuple[Turn, ...] = ()) -> Response:
         from qa.present import ask_response
 
         t0 = time.perf_counter()
         try:  # reads only settings.read_k of the hits
-            result = self.pipeline.ask(question, top_k=self.retrieve_k, no_answer_threshold=0.0, use_cache=False)
+            result = self.pipeline.ask(question, top_k=self.retrieve_k, no_answer_threshold=0.0, use_cache=False,
+                                       history=list(history) or None)
         except QuestionError as exc:
             return Response(error=str(exc))
         latency = (time.perf_counter() - t0) * 1000
@@ -181,8 +185,8 @@ class HttpBackend:
     def close(self) -> None:
         pass
 
-    def ask(self, question: str) -> Response:
-        status, ask, latency = self._timed_post("/v1/ask", question)
+    def ask(self, question: str, history: tuple[Turn, ...] = ()) -> Response:
+        status, ask, latency = self._timed_post("/v1/ask", question, history)
         if status != 200:
             return Response(error=f"HTTP {status}: {ask.get('error', 'no message')}")
         return _response_from_payload(ask, ask.get("passages", []), latency)
@@ -193,10 +197,13 @@ class HttpBackend:
             return Response(error=f"HTTP {status}: {found.get('error', 'no message')}")
         return _response_from_payload(None, found.get("passages", []), latency)
 
-    def _timed_post(self, route: str, question: str) -> tuple[int, dict, float]:
+    def _timed_post(self, route: str, question: str, history: tuple[Turn, ...] = ()) -> tuple[int, dict, float]:
         """(status, payload, latency ms) of one question; a server without the route is the wrong server."""
         t0 = time.perf_counter()
-        status, payload = self._call("POST", route, {"question": question, "top_k": self.retrieve_k})
+        body = {"question": question, "top_k": self.retrieve_k}
+        if history:
+            body["history"] = [{"role": t.role, "content": t.content} for t in history]
+        status, payload = self._call("POST", route, body)
         latency = (time.perf_counter() - t0) * 1000
         if status in (404, 405):
             raise EvalError(f"{self.url} has no POST {route} (HTTP {status}); is it this service?")

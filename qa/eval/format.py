@@ -91,6 +91,12 @@ def format_summary(result: dict) -> str:
                               [(k, v["n"], _fmt(v["em"]), _fmt(v["f1"]), _fmt(v["citation_accuracy"]),
                                 _fmt(v["retrieval"]["recall@1"], "frac"), _fmt(v["retrieval"]["recall@5"], "frac"))
                                for k, v in table.items()]))
+    alone = result.get("standalone")
+    if alone:  # a conversation's follow-ups beside the same questions written out in full, asked alone
+        follow = result.get("by_type") or {}
+        rows = [(k, v["n"], _fmt(follow.get(k, {}).get("f1")), _fmt(v["f1"])) for k, v in alone["by_type"].items()]
+        rows.append(("all", alone["n"], "", _fmt(alone["f1"])))
+        out += ["", _table(("kind", "n", "follow-up F1", "written in full F1"), rows)]
     if result.get("misses_by_reason"):
         out += ["", "misses: " + ", ".join(f"{k} {v}" for k, v in result["misses_by_reason"].items())]
     if sysinfo["mode"] == "url" and not result["retrieval_only"]:

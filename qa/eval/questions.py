@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.documents.squad import SquadFormatError, is_squad_json, read_squad
+from qa.types import Turn
 
 
 class EvalError(ValueError):
@@ -63,6 +64,8 @@ class EvalQuestion:
     script: str | None = None
     document: str | None = None  # the file that answers it (its name, or its path as indexed), for a collection
     page: int | None = None  # the page of that file (PDF) where the answer is
+    history: tuple[Turn, ...] = ()  # a conversation item: the turns before this question, sent with it
+    standalone: str | None = None  # the same question written out in full, to ask alone
 
     @property
     def answerable(self) -> bool:
@@ -169,8 +172,8 @@ def _load_jsonl(path: Path) -> list[EvalQuestion]:
         if not isinstance(obj, dict):
             raise EvalError(f"{where}: expected a JSON object")
         question = obj.get("question")
-        if not isinstance(question, str) or not question.strip():
-            raise EvalError(f'{where}: "question" must be a non-empty string')
+        if "turns" not in obj and (not isinstance(question, str) or not question.strip()):
+            raise EvalError(f'{where}: "question" must be a non-empty string (or "turns": a conversation)')
         answers = obj.get("answers", [])
         if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
             raise EvalError(f'{where}: "answers" must be a list of strings')
@@ -183,6 +186,11 @@ def _load_jsonl(path: Path) -> list[EvalQuestion]:
             raise EvalError(f'{where}: "paragraph" must be a number, "box:<title>", "id:<passage id>" or null')
         if gold is not None and not answers:
             raise EvalError(f'{where}: a gold paragraph but no "answers"; an unanswerable question has paragraph null')
+        history, standalone = (), None
+        if "turns" in obj:  # a conversation: its last user turn is the question, the turns before it its history
+            history, question = _conversation(obj["turns"], where)
+            standalone = obj.get("standalone") if isinstance(obj.get("standalone"), str) else None
+            obj = {**obj, "type": obj.get("kind", obj.get("type"))}
         qid = str(obj.get("id", f"line-{lineno}"))
         if qid in seen:
             raise EvalError(f"{where}: duplicate id {qid!r}")
@@ -196,11 +204,22 @@ def _load_jsonl(path: Path) -> list[EvalQuestion]:
         questions.append(
             EvalQuestion(qid, question, tuple(answers), gold,
                          str(qtype) if qtype is not None else None, str(script) if script is not None else None,
-                         document, page)
+                         document, page, history, standalone)
         )
     if not questions:
         raise EvalError(f"{path}: no questions found")
     return questions
+
+
+def _conversation(turns: object, where: str) -> tuple[tuple[Turn, ...], str]:
+    """(history, question) of a conversation item's turns: user and assistant alternating, ending with the user's."""
+    ok = isinstance(turns, list) and turns and all(
+        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+        and t["content"].strip() for t in turns)
+    if not ok or turns[-1]["role"] != "user":
+        raise EvalError(f'{where}: "turns" must be a list of {{"role": "user"|"assistant", "content"}} ending with '
+                        "the user's question")
+    return tuple(Turn(t["role"], t["content"]) for t in turns[:-1]), turns[-1]["content"]
 
 
 def dataset_info(path: Path, questions: Sequence[EvalQuestion]) -> dict:

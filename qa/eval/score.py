@@ -10,6 +10,7 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from qa.reading.confidence import Calibration, calibration_for
 
 RESULT_VERSION = 1
 RECALL_KS = (1, 3, 5, 10)
-TYPE_ORDER = ("number", "date", "entity", "place", "phrase", "why/how", "unanswerable")
+TYPE_ORDER = ("number", "date", "entity", "place", "phrase", "why/how", "ellipsis", "pronoun",
+              "same-topic-other-detail", "topic-shift", "unanswerable")
 SCRIPT_ORDER = ("traditional", "simplified", "english", "mixed")
 
 
@@ -132,11 +134,14 @@ def evaluate(
     backend.prepare(retrieval_only, questions[0].question)
     try:
         for q in tqdm(questions, desc="qa eval", unit="q", file=sys.stderr, disable=not progress, dynamic_ncols=True):
-            raw.append((q, backend.search(q.question) if retrieval_only else backend.ask(q.question)))
+            raw.append((q, backend.search(q.question) if retrieval_only else backend.ask(q.question, q.history)))
     finally:
         backend.close()
-    records = [question_record(q, r, per_question(q.question) if per_question else threshold, backend.read_k,
-                               retrieval_only) for q, r in raw]
+    # a follow-up is withheld by the threshold of the question it was resolved to (its script may differ)
+    records = [question_record(q, r, per_question(r.resolved or q.question) if per_question else threshold,
+                               backend.read_k, retrieval_only) for q, r in raw]
+    standalone = _standalone(backend, [q for q in questions if q.history and q.standalone], per_question, threshold,
+                             progress) if not retrieval_only else None
     result = {
         "version": RESULT_VERSION,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -157,9 +162,30 @@ def evaluate(
         "units": {"em, f1, accuracy": "percent", "recall, mrr": "fraction of answerable questions with a gold passage",
                   "latency": "milliseconds per question, one at a time, after one warm-up question"},
         **summarise(records, threshold, backend.read_k, retrieval_only),
+        **({"standalone": standalone} if standalone else {}),
         "questions": [{k: v for k, v in r.items() if not k.startswith("_")} for r in records],
     }
     return result
+
+
+def _standalone(backend: Backend, questions: Sequence[EvalQuestion], per_question, threshold: float,
+                progress: bool) -> dict | None:
+    """A conversation's follow-ups written out in full and asked alone: F1 by kind, beside the follow-ups'."""
+    from tqdm.auto import tqdm
+
+    if not questions:
+        return None
+    records = []
+    for q in tqdm(questions, desc="written in full", unit="q", file=sys.stderr, disable=not progress,
+                  dynamic_ncols=True):
+        alone = replace(q, question=q.standalone, history=())
+        response = backend.ask(alone.question)
+        records.append(question_record(alone, response, per_question(alone.question) if per_question else threshold,
+                                       backend.read_k, False))
+    at = threshold_summary(records, None)
+    return {"n": len(records), "f1": at["f1"], "em": at["em"],
+            "by_type": {k: {"n": v["n"], "f1": v["f1"]} for k, v in
+                        _breakdown(records, "type", TYPE_ORDER, False).items()}}
 
 
 def _calibration(system) -> Calibration:

@@ -2,7 +2,8 @@
 file (QA_MILVUS_URI=path.db), a standalone server or a cluster (http://host:19530, QA_MILVUS_TOKEN).
 
 A corpus is three collections named after it (QA_MILVUS_COLLECTION, default the corpus file's stem):
-  NAME_passages  one row per passage: the passage as JSON, its keyword terms and Milvus's BM25 of them
+  NAME_passages  one row per passage: its document and page, the passage as JSON, its keyword terms and Milvus's
+                 BM25 of them
   NAME_units     one row per vector: the passage's own (seq 0), then one per sentence (seq 1, 2, ...)
   NAME_docs      the manifest: one row per indexed document (by its id), and row "" for the model and dimension
 Every row names its document (`doc`, a scalar field): a question restricted to some documents is filtered there.

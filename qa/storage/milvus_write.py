@@ -34,6 +34,7 @@ def create_collections(store: MilvusStore, dimension: int, meta: dict) -> None:
     s = c.create_schema(auto_id=False)
     s.add_field("pid", DataType.VARCHAR, is_primary=True, max_length=MAX_ID)
     s.add_field("doc", DataType.VARCHAR, max_length=MAX_DOC)
+    s.add_field("page", DataType.INT64)  # the page a passage starts on (0: not a paged document)
     s.add_field("passage", DataType.JSON)
     s.add_field("terms", DataType.VARCHAR, max_length=MAX_TERMS, enable_analyzer=True,
                 analyzer_params={"tokenizer": "standard"})
@@ -100,7 +101,8 @@ def add_document(store: MilvusStore, key: str, info: dict, passages: list[Passag
     rows = [{"pid": pid, "doc": key, "seq": s, "vector": v} for (pid, s), v in zip(units, vectors.tolist())]
     for at in range(0, len(rows), batch):
         c.insert(store.units_c, rows[at : at + batch])
-    rows = [{"pid": p.id, "doc": key, "passage": p.to_dict(), "terms": keyword_text(p.text)} for p in passages]
+    rows = [{"pid": p.id, "doc": key, "page": p.page or 0, "passage": p.to_dict(), "terms": keyword_text(p.text)}
+            for p in passages]
     for at in range(0, len(rows), batch):
         c.insert(store.passages_c, rows[at : at + batch])
     info = {**info, "passages": len(passages), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
