@@ -4,7 +4,7 @@ citation annotations for programs (the OpenAI-compatible route; the shapes are i
 from __future__ import annotations
 
 from api.openai_schemas import Annotation, Citation
-from qa.present import answer_dict, language_of, marker, no_answer_message
+from qa.present import answer_dict, language_of, marker, no_answer_message, reply_line
 from qa.types import AskResult, Passage
 
 CLOSEST = 3  # passages offered when there is no answer, as the widget does
@@ -42,7 +42,7 @@ def compose_reply(result: AskResult) -> tuple[list[str], list[Annotation]]:
     citation = Citation(passage_id=found.pop("id"), label=found.pop("citation"), **found, start_index=0,
                         end_index=len(best.text))
     page = best.passage.page_at(best.start)
-    head = f"{best.text} [{marker(best.passage, result.cite_files, page)}]"
+    head = reply_line(result)
     quote = _quote(best.passage, best.context, found["context_start"])
     sources = f"\n\nSources: {_source(best.passage, quote, result.cite_files, page)}"
     return [head, sources], [Annotation(citation=citation)]

@@ -133,6 +133,8 @@ class AskResponse(BaseModel):
                                 "language (with the numbers no passage found mentions)")
     resolved_question: str = Field(..., description="the question answered: the question itself, or a follow-up "
                                    "completed from the history")
+    language: Language = Field(..., description="the language of the citation labels and message: the request's "
+                               "`language`, else the question's")
     answers: list[AnswerOut]
     passages: list[HitOut]
     timings_ms: dict[str, float]

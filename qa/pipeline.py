@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -120,7 +121,8 @@ class Pipeline:
         return self.retriever.search(question, self.top_k(top_k), self.documents(documents))
 
     def read(
-        self, question: str, hits: list[Hit], no_answer_threshold: float | None = None
+        self, question: str, hits: list[Hit], no_answer_threshold: float | None = None,
+        exclude: Callable[[str], bool] | None = None,
     ) -> tuple[list[Answer], bool, int]:
         """Answers from the first `read_k` hits' passages, best first; (answers, no_answer, tokens read).
 
@@ -135,7 +137,8 @@ class Pipeline:
         answer that only restates one is dropped (`QA_REQUIRE_QUESTION_NUMBERS`, `qa/language/numbers.py`).
         The top answer is withheld when its confidence (span probability, passage score and an English question's
         keyword coverage, `qa/reading/confidence.py`) is below the threshold; `no_answer_threshold` overrides the
-        configured one for this call (eval asks with 0).
+        configured one for this call (eval asks with 0). `exclude` passes over spans known not to be the answer (a
+        follow-up's previous answer).
         """
         question = self.check_question(question)
         self.load()
@@ -151,7 +154,7 @@ class Pipeline:
         for asked, batch in self._batches(question, hits):
             if s.early_stop and best >= shares[batch[0]]:
                 break
-            spans, cost = self._read_batch(question, asked, [hits[i] for i in batch])
+            spans, cost = self._read_batch(question, asked, [hits[i] for i in batch], exclude)
             tokens += cost
             for span in spans:
                 i = batch[span.text_index]
@@ -169,7 +172,8 @@ class Pipeline:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
 
-    def _read_batch(self, question: str, asked: str, hits: list[Hit]) -> tuple[list[Span], int]:
+    def _read_batch(self, question: str, asked: str, hits: list[Hit],
+                    exclude: Callable[[str], bool] | None = None) -> tuple[list[Span], int]:
         """(spans, tokens read): of a passage longer than one reader window, the window nearest its sentence
         closest to the question first, and its other windows only when no span there is
         `read_window_confidence` likely (so reading all of it costs no more than reading it whole)."""
@@ -179,9 +183,9 @@ class Pipeline:
         first = [row for row, t in enumerate(windows.text_index) if not windowed[t]]
         first += [windows.nearest(t, sum(hits[t].focus) // 2) for t in range(len(hits)) if windowed[t]]
         rest = sorted(set(range(len(windows.text_index))) - set(first))
-        spans, cost = self.reader.read_windows(windows, sorted(first), texts)
+        spans, cost = self.reader.read_windows(windows, sorted(first), texts, exclude)
         if rest and max((span.score for span in spans), default=0.0) < self.settings.read_window_confidence:
-            more, extra = self.reader.read_windows(windows, rest, texts)
+            more, extra = self.reader.read_windows(windows, rest, texts, exclude)
             return spans + more, cost + extra
         return spans, cost
 
@@ -239,19 +243,21 @@ class Pipeline:
                 raise QuestionError(str(exc).replace("the question", "the message"), f"history.{i}.content") from exc
         return turns
 
-    def timed_search(self, question: str, top_k: int | None = None, documents: list[str] | None = None,
-                     resolution: Resolution | None = None) -> tuple[list[Hit], float]:
-        """The search hits and the milliseconds they took: the first stage of `ask` (a follow-up's: its completed
-        form and itself, mixed, and the previous answer's passage favoured)."""
+    def retrieve(self, resolution: Resolution, top_k: int | None = None,
+                 documents: list[str] | None = None) -> tuple[list[Hit], float, Resolution]:
+        """The first stage of `ask`: the hits, the milliseconds they took, and the question as resolved (a
+        follow-up's hits mix its completed form and itself and favour the previous answer's passage; retrieval
+        also decides whether a question without cues follows on, qa/retrieval/followup.py)."""
         t0 = time.perf_counter()
-        if resolution is not None and resolution.follows:
+        if resolution.follows:
             self.load(with_reader=False)
             s = self.settings
-            hits = search_followup(self.retriever, resolution, self.top_k(top_k), self.documents(documents),
-                                   s.followup_completed_weight, s.followup_prior)
+            hits, resolution = search_followup(self.retriever, resolution, self.top_k(top_k),
+                                               self.documents(documents), s.followup_completed_weight,
+                                               s.followup_prior)
         else:
-            hits = self.search(question, top_k, documents)
-        return hits, _ms(time.perf_counter() - t0)
+            hits = self.search(resolution.question, top_k, documents)
+        return hits, _ms(time.perf_counter() - t0), resolution
 
     def answer(
         self, question: str, hits: list[Hit], retrieve_ms: float = 0.0, no_answer_threshold: float | None = None,
@@ -260,7 +266,8 @@ class Pipeline:
         """The second stage of `ask`: read the hits (a follow-up in its completed form), with the timings of both."""
         t0 = time.perf_counter()
         asked = resolution.resolved if resolution is not None else question
-        answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold)
+        exclude = resolution.repeats if resolution is not None and resolution.follows else None
+        answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold, exclude)
         read_ms = _ms(time.perf_counter() - t0)
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": round(retrieve_ms + read_ms, 1)}
         unmatched = []  # why there is no answer, when the question's numbers are
@@ -287,7 +294,7 @@ class Pipeline:
             lookup = _ms(time.perf_counter() - t0)
             return replace(cached, timings_ms={"retrieve": 0.0, "read": 0.0, "total": lookup, "cached": 1.0},
                            tokens_read=0)
-        hits, retrieve_ms = self.timed_search(question, top_k, documents, resolution)
+        hits, retrieve_ms, resolution = self.retrieve(resolution, top_k, documents)
         result = self.answer(question, hits, retrieve_ms, no_answer_threshold, resolution)
         self._answers.put(key, result)
         return result

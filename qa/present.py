@@ -81,6 +81,15 @@ def no_answer_message(result: AskResult, language: Language | None = None) -> st
     return text
 
 
+def reply_line(result: AskResult) -> str:
+    """The answer as one line of a conversation: `3300萬人 [¶121]`, or the no-answer sentence (what a chat shows, and
+    what a follow-up's history holds)."""
+    if result.no_answer or not result.answers:
+        return (no_answer_message(result) or "").split("\n")[0]
+    best = result.answers[0]
+    return f"{best.text} [{marker(best.passage, result.cite_files, best.passage.page_at(best.start))}]"
+
+
 def passage_dict(passage: Passage, language: Language = "zh-Hant", with_file: bool = False) -> dict:
     return {**passage.to_dict(), "citation": citation(passage, language, with_file)}
 
@@ -125,6 +134,7 @@ def ask_response(result: AskResult, language: Language | None = None) -> dict:
         "no_answer": result.no_answer,
         "message": no_answer_message(result, language),
         "resolved_question": result.resolved_question or result.question,
+        "language": language,
         "answers": [answer_dict(a, language, files) for a in result.answers],
         "passages": [hit_dict(h, language, files) for h in result.hits],
         "timings_ms": result.timings_ms,

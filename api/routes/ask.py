@@ -50,7 +50,7 @@ async def _ask_events(request: Request, pipeline: Pipeline, resolution: Resoluti
     stage, finished = "retrieve", False
     try:
         question = resolution.question
-        hits, retrieve_ms = await run_in_threadpool(pipeline.timed_search, question, top_k, documents, resolution)
+        hits, retrieve_ms, resolution = await run_in_threadpool(pipeline.retrieve, resolution, top_k, documents)
         language = language or language_of(question)
         files = pipeline.cites_files
         passages = [hit_dict(h, language, files) for h in hits]
@@ -64,6 +64,7 @@ async def _ask_events(request: Request, pipeline: Pipeline, resolution: Resoluti
             return
         yield _event("answer", {"answers": [answer_dict(a, language, files) for a in result.answers],
                                 "no_answer": result.no_answer, "message": no_answer_message(result, language),
+                                "language": language,
                                 "unmatched_numbers": result.unmatched_numbers})
         finished = True
         yield _event("done", {"timings_ms": result.timings_ms})

@@ -7,7 +7,8 @@
  *
  * Options (element attribute / script data- attribute):
  *   api / data-api                  server origin; default: where widget.js was loaded from
- *   lang / data-lang                zh-Hant (default), zh-Hans or en; default: the page's <html lang>
+ *   lang / data-lang                zh-Hant, zh-Hans or en for everything; without it the panel starts in the
+ *                                   page's <html lang> (default zh-Hant) and each reply speaks its question's language
  *   heading / data-heading          panel title
  *   suggestions / data-suggestions  example questions, separated by "|"
  *
@@ -23,6 +24,7 @@
   const scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
   const HISTORY_LIMIT = 30; // turns kept per server in localStorage
   const PREVIEW_CHARS = 90;
+  const HISTORY_TURNS = 5; // earlier questions (with their answers) sent with a new one
 
   const STRINGS = {
     "zh-Hant": {
@@ -43,6 +45,7 @@
       reading: (n) => `找到 ${n} 個相關段落,正在閱讀…`,
       expand: "顯示完整段落",
       openDocument: "開啟原文件",
+      understood: (q) => `(理解為:${q})`,
       confidence: { high: "信心高", medium: "信心中等", low: "信心低" },
       confidenceTitle: (pct) => `答案的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
@@ -73,6 +76,7 @@
       reading: (n) => `找到 ${n} 个相关段落,正在阅读…`,
       expand: "显示完整段落",
       openDocument: "打开原文件",
+      understood: (q) => `(理解为:${q})`,
       confidence: { high: "信心高", medium: "信心中等", low: "信心低" },
       confidenceTitle: (pct) => `答案的信心:${pct}%`,
       others: (n) => `其他可能的答案(${n})`,
@@ -103,6 +107,7 @@
       reading: (n) => `Found ${n} relevant passages; reading…`,
       expand: "Show the full paragraph",
       openDocument: "Open the document",
+      understood: (q) => `(understood as: ${q})`,
       confidence: { high: "High confidence", medium: "Medium confidence", low: "Low confidence" },
       confidenceTitle: (pct) => `Answer confidence: ${pct}%`,
       others: (n) => `Other possible answers (${n})`,
@@ -189,6 +194,7 @@ mark { background: #ffe58a; color: inherit; padding: 0 1px; border-radius: 2px; 
 .confidence[data-level="low"] .dot:nth-child(1) { background: var(--muted); }
 .full { margin: 8px 0 0; padding: 8px 10px; border-radius: 8px; background: #f6f7f9; font-size: 14px; }
 .full .where { display: block; margin-bottom: 4px; font-size: 12px; color: var(--muted); }
+.understood { margin: 6px 0 0; font-size: 12px; color: var(--muted); }
 .full .open-document { display: inline-block; margin-top: 6px; font-size: 12px; color: var(--accent); }
 .source { margin: 8px 0 0; }
 .preview { margin: 4px 0 0; font-size: 13px; color: var(--muted); }
@@ -333,10 +339,10 @@ input:focus-visible { outline-offset: 0; }
   }
 
   /** Streams an answer: `onPassages` sees the retrieved passages before the reader has finished. */
-  async function askStreaming(api, question, language, signal, onPassages) {
+  async function askStreaming(api, body, signal, onPassages) {
     let response;
     try {
-      response = await postJson(`${api}/v1/ask/stream`, { question, language }, signal, "text/event-stream");
+      response = await postJson(`${api}/v1/ask/stream`, body, signal, "text/event-stream");
     } catch (err) {
       if (err.name === "AbortError") throw err;
       throw new ApiError("", 0, true);
@@ -347,11 +353,13 @@ input:focus-visible { outline-offset: 0; }
     for await (const [event, data] of sseEvents(response.body)) {
       if (event === "passages") {
         result.passages = data.passages;
+        result.resolved_question = data.resolved_question || null;
         onPassages(data.passages);
       } else if (event === "answer") {
         result.answers = data.answers;
         result.no_answer = data.no_answer;
         result.message = data.message || null;
+        result.language = data.language || null;
         result.unmatched_numbers = data.unmatched_numbers || [];
       } else if (event === "error") {
         throw new ApiError("", 500, false);
@@ -362,12 +370,13 @@ input:focus-visible { outline-offset: 0; }
     throw new ApiError("", 0, true); // the stream broke off before `done`
   }
 
-  async function askPlain(api, question, language, signal) {
-    const response = await postJson(`${api}/v1/ask`, { question, language }, signal);
+  async function askPlain(api, body, signal) {
+    const response = await postJson(`${api}/v1/ask`, body, signal);
     if (!response.ok) throw await errorFrom(response);
     const data = await response.json();
     return { passages: data.passages, answers: data.answers, no_answer: data.no_answer, message: data.message || null,
-      unmatched_numbers: data.unmatched_numbers || [] };
+      unmatched_numbers: data.unmatched_numbers || [], resolved_question: data.resolved_question || null,
+      language: data.language || null };
   }
 
   class QaChat extends HTMLElement {
@@ -383,7 +392,9 @@ input:focus-visible { outline-offset: 0; }
     connectedCallback() {
       if (this.panel) return; // moved in the DOM: keep what is there
       this.inline = this.hasAttribute("inline");
-      this.language = uiLang(this.getAttribute("lang")) || uiLang(document.documentElement.lang) || "zh-Hant";
+      // a language the integrator set holds for everything; else replies follow their question's language
+      this.fixedLanguage = uiLang(this.getAttribute("lang"));
+      this.language = this.fixedLanguage || uiLang(document.documentElement.lang) || "zh-Hant";
       this.t = STRINGS[this.language];
       this.api = (this.getAttribute("api") || scriptData.api || scriptOrigin).replace(/\/+$/, "");
       this.storageKey = `qa-chat:v1:${new URL(this.api, location.href).origin}`;
@@ -549,10 +560,12 @@ input:focus-visible { outline-offset: 0; }
       view.reply.replaceChildren(status);
       view.reply.setAttribute("aria-busy", "true");
       this.scrollToEnd();
+      const body = { question, history: this.history() };
+      if (this.fixedLanguage) body.language = this.fixedLanguage;
       try {
         let result;
         try {
-          result = await askStreaming(this.api, question, this.language, signal, (passages) => {
+          result = await askStreaming(this.api, body, signal, (passages) => {
             status.textContent = this.t.reading(passages.length);
             view.reply.append(h("ul", { class: "reading", "aria-hidden": "true" },
               passages.slice(0, 5).map((p) => h("li", { text: this.citation(p) }))));
@@ -560,7 +573,7 @@ input:focus-visible { outline-offset: 0; }
           });
         } catch (err) {
           if (!err.fallback) throw err;
-          result = await askPlain(this.api, question, this.language, signal);
+          result = await askPlain(this.api, body, signal);
         }
         Object.assign(turn, result);
         this.turns.push(turn);
@@ -583,6 +596,19 @@ input:focus-visible { outline-offset: 0; }
       }
     }
 
+    /** The conversation so far, as the server resolves a follow-up against: each question and its best answer with
+     * the citation (`3300萬人 (第121段 · …)`), or the no-answer sentence. */
+    history() {
+      const out = [];
+      for (const turn of this.turns.slice(-HISTORY_TURNS)) {
+        const best = turn.no_answer ? null : (turn.answers || [])[0];
+        out.push({ role: "user", content: turn.question });
+        const reply = best ? `${best.text} (${this.citation(best)})` : (turn.message || "").split("\n")[0];
+        if (reply) out.push({ role: "assistant", content: reply });
+      }
+      return out;
+    }
+
     // ---- rendering -------------------------------------------------------------------------
 
     /** Where an item is: the server's label (qa/present.py), in the language the widget asked for. */
@@ -599,14 +625,14 @@ input:focus-visible { outline-offset: 0; }
     }
 
     /** A citation chip that expands to the full passage, with the answer span marked when given. */
-    source(item, passage, answer) {
+    source(item, passage, answer, t) {
       const panelId = this.nextId("passage");
       const full = h("div", { class: "full", id: panelId, hidden: true },
         h("span", { class: "where", text: this.citation(item) }),
         passage ? (answer ? highlighted(passage.text, answer.start, answer.end, answer.text) : passage.text) : null,
-        this.documentLink(item));
+        this.documentLink(item, t));
       const chip = h("button", { type: "button", class: "chip", "aria-expanded": "false", "aria-controls": panelId,
-        title: this.t.expand, text: this.citation(item),
+        title: t.expand, text: this.citation(item),
         onclick: () => {
           const expanded = chip.getAttribute("aria-expanded") === "true";
           chip.setAttribute("aria-expanded", String(!expanded));
@@ -616,23 +642,24 @@ input:focus-visible { outline-offset: 0; }
     }
 
     /** A link to the cited document's original, at the answer's page for a PDF (`#page=N`). */
-    documentLink(item) {
+    documentLink(item, t) {
       if (!item.document) return null;
       const page = item.page ? `#page=${item.page}` : "";
       return h("a", { class: "open-document", href: `${this.api}/v1/documents/${encodeURIComponent(item.document.id)}`
-        + `/file${page}`, target: "_blank", rel: "noopener", text: this.t.openDocument });
+        + `/file${page}`, target: "_blank", rel: "noopener", text: t.openDocument });
     }
 
-    confidence(score) {
+    confidence(score, t) {
       const level = confidenceLevel(score);
       const pct = Math.round(score * 100);
-      return h("span", { class: "confidence", "data-level": level, title: this.t.confidenceTitle(pct) },
+      return h("span", { class: "confidence", "data-level": level, title: t.confidenceTitle(pct) },
         h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "dot", "aria-hidden": "true" }),
-        h("span", { class: "dot", "aria-hidden": "true" }), this.t.confidence[level]);
+        h("span", { class: "dot", "aria-hidden": "true" }), t.confidence[level]);
     }
 
     showResult(turn, view, announce) {
-      const t = this.t;
+      const t = STRINGS[this.fixedLanguage || turn.language] || this.t; // the reply speaks its question's language
+      view.root.lang = this.fixedLanguage || turn.language || this.language;
       const byId = new Map((turn.passages || []).map((p) => [p.id, p]));
       const nodes = [];
       if (turn.no_answer || !turn.answers || !turn.answers.length) {
@@ -641,7 +668,7 @@ input:focus-visible { outline-offset: 0; }
         nodes.push(h("p", { class: "none", text: sentence }));
         for (const note of notes) nodes.push(h("p", { class: "none unmatched", text: note }));
         for (const passage of (turn.passages || []).slice(0, 3)) {
-          const { chip, full } = this.source(passage, passage, null);
+          const { chip, full } = this.source(passage, passage, null, t);
           const preview = passage.text.length > PREVIEW_CHARS ? `${passage.text.slice(0, PREVIEW_CHARS)}…` : passage.text;
           nodes.push(h("div", { class: "source" }, chip, h("p", { class: "preview", text: preview }), full));
         }
@@ -649,30 +676,32 @@ input:focus-visible { outline-offset: 0; }
       } else {
         const [best, ...others] = turn.answers;
         const passage = byId.get(best.id);
-        const { chip, full } = this.source(best, passage, best);
+        const { chip, full } = this.source(best, passage, best, t);
         const ctxStart = best.context_start >= 0 ? best.context_start : 0;
         const before = ctxStart > 0 ? "…" : "";
         const after = passage && ctxStart + best.context.length < passage.text.length ? "…" : "";
         nodes.push(h("article", { class: "answer", "aria-label": t.answer },
           h("p", { class: "answer-text", text: best.text }),
           h("blockquote", {}, before, highlighted(best.context, best.start - ctxStart, best.end - ctxStart, best.text), after),
-          h("div", { class: "meta" }, chip, this.confidence(best.score)),
+          h("div", { class: "meta" }, chip, this.confidence(best.score, t)),
           full));
         if (others.length) {
           nodes.push(h("details", { class: "others" }, h("summary", { text: t.others(others.length) }),
             h("ul", {}, others.map((a) => {
-              const other = this.source(a, byId.get(a.id), a);
+              const other = this.source(a, byId.get(a.id), a, t);
               return h("li", {}, h("span", { text: `${a.text} ` }), other.chip, other.full);
             }))));
         }
         if (announce) this.live.textContent = t.announceAnswer(best.text, this.citation(best));
       }
-      nodes.push(this.feedback(turn));
+      if (turn.resolved_question && turn.resolved_question !== turn.question) {
+        nodes.push(h("p", { class: "understood", text: t.understood(turn.resolved_question) }));
+      }
+      nodes.push(this.feedback(turn, t));
       view.reply.replaceChildren(...nodes);
     }
 
-    feedback(turn) {
-      const t = this.t;
+    feedback(turn, t) {
       const note = h("span", { class: "feedback-note", role: "status" });
       const buttons = [];
       const send = async (helpful, button) => {

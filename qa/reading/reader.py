@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,12 +111,14 @@ class Reader:
         self.load()
         return make_windows(self.tokenizer, question, texts, self.settings.max_length, self.settings.stride)
 
-    def read_windows(self, windows: Windows, rows: list[int], texts: list[str]) -> tuple[list[Span], int]:
+    def read_windows(self, windows: Windows, rows: list[int], texts: list[str],
+                     exclude: Callable[[str], bool] | None = None) -> tuple[list[Span], int]:
         """The best span of each of these windows (offsets into `texts`), and the tokens read."""
         self.load()
         chosen = windows.subset(rows)
         start_logits, end_logits = self.logits(chosen)
-        return decode_spans(start_logits, end_logits, chosen, texts, self.settings.max_answer_chars), chosen.tokens
+        spans = decode_spans(start_logits, end_logits, chosen, texts, self.settings.max_answer_chars, exclude=exclude)
+        return spans, chosen.tokens
 
 
 def reader_shards(artefact_dir: Path) -> list[Path]:

@@ -9,6 +9,7 @@ they are one answer that the tokens offered several ways (",300億美元", "300�
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,10 +47,12 @@ def decode_spans(
     texts: list[str],
     max_answer_chars: int = 40,
     top_n: int = 20,
+    exclude: Callable[[str], bool] | None = None,
 ) -> list[Span]:
     """The most likely clean span of each window (offsets into `texts`). A pair's probability is start prob x
     end prob; the softmax includes token 0 ("no answer"), so a window the model thinks holds none gives its
-    spans a tiny probability. Windows whose likely pairs leave nothing clean give no span."""
+    spans a tiny probability. Windows whose likely pairs leave nothing clean give no span. `exclude` passes over
+    spans a caller knows are not the answer (a follow-up's previous answer), so the next likely one is chosen."""
     spans: list[Span] = []
     for w in range(start_logits.shape[0]):
         mask = windows.attention_mask[w].astype(bool)
@@ -71,6 +74,8 @@ def decode_spans(
             clean = clean_span(text, start, end)
             if clean[1] > clean[0]:
                 mass[clean] = mass.get(clean, 0.0) + math.exp(log_p)
+        if exclude is not None:
+            mass = {(s, e): p for (s, e), p in mass.items() if not exclude(text[s:e])}
         if mass:
             (start, end), p = max(mass.items(), key=lambda item: item[1])
             spans.append(Span(int(windows.text_index[w]), start, end, min(p, 1.0)))

@@ -355,3 +355,32 @@ def test_markup_in_passages_renders_as_text(browser, expect, hostile):
     assert dialogs == []
     page.screenshot(path=str(ARTIFACTS / "widget-markup-as-text.png"))
     page.context.close()
+
+
+def test_a_follow_up_sends_the_conversation_and_shows_what_was_understood(browser, expect, live):
+    page = new_page(browser, 1024, 900)
+    page.goto(f"{live.url}/")
+    page.get_by_role("button", name="開啟文件問答").click()
+    box = page.get_by_role("textbox", name="輸入您的問題")
+    box.fill("巴基斯坦的暴雨洪灾波及了多少人?")
+    box.press("Enter")
+    expect(page.locator("qa-chat .turn").nth(0).locator(".answer-text")).to_have_text("3300萬人")
+    with page.expect_request(f"{live.url}/v1/ask/stream") as sent:
+        box.fill("那流離失所的呢?")
+        box.press("Enter")
+    history = sent.value.post_data_json["history"]
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert history[1]["content"].startswith("3300萬人 (第121段")
+    reply = page.locator("qa-chat .turn").nth(1)
+    expect(reply.locator(".answer-text")).to_have_text("800萬人")
+    expect(reply.locator(".understood")).to_contain_text("巴基斯坦")  # the question as the conversation resolved it
+    page.get_by_role("button", name="清除對話記錄").click()
+    with page.expect_request(f"{live.url}/v1/ask/stream") as sent:
+        box.fill("How many people did the floods in Pakistan affect?")
+        box.press("Enter")
+    assert sent.value.post_data_json["history"] == [] and "language" not in sent.value.post_data_json
+    english = page.locator("qa-chat .turn").nth(0)  # an English question gets English labels in a Chinese page
+    expect(english.locator(".confidence")).to_have_text(re.compile(r"(High|Medium|Low) confidence"))
+    expect(english.locator(".chip").first).to_have_text(re.compile(r"^¶\d+"))
+    expect(english).to_have_attribute("lang", "en")
+    page.context.close()
