@@ -51,7 +51,6 @@ def bench_reader_validation(settings, out: dict) -> None:
     """The reader alone with the gold paragraph: its DRCD validation split, and half B of it asked in English
     (bridged to the paragraph as the pipeline bridges an English question)."""
     from bench.drcd_heldout import ENGLISH_B
-    from embeddings.e5_package import ensure_packaged_model
     from qa.language.bridge import bridged
     from qa.reading.reader import Reader
     from qa.train.augment import read_translations
@@ -61,7 +60,7 @@ def bench_reader_validation(settings, out: dict) -> None:
     files = [mrc / "DRCD_dev.json", mrc / "cmrc2018_dev.json", mrc / "cmrc2018_trial.json"]
     cfg = TrainConfig()
     _, val = split_questions(files, cfg.val_fraction, cfg.seed)
-    reader = Reader.from_settings(settings, ensure_packaged_model(settings.model_cache_dir)).load()
+    reader = Reader.from_settings(settings).load()
     out["reader_drcd_validation"] = gold_paragraph_scores(reader, [(q, q.question) for q in val])
     english = read_translations(ENGLISH_B)
     asked = [(q, bridged(english[q.id], q.paragraph.context)) for q in val if q.id in english]

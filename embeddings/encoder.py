@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.e5_package import PACKAGED_MODEL_NAME, ensure_packaged_model
+from embeddings.e5_package import ensure_packaged_model
+from embeddings.e5_weights import PACKAGED_MODEL_NAME, PackagedModelError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Embedder:
 
     @property
     def model_path(self) -> str:
-        """The packaged model's built folder, or whatever name/path the user configured."""
+        """For sentence-transformers: the packaged model's built folder, or whatever name/path the user configured."""
         if self.model_name == PACKAGED_MODEL_NAME:
             return str(ensure_packaged_model(self.cache_dir))
         return self.model_name
@@ -59,13 +60,16 @@ class Embedder:
             if self._onnx is None:
                 from embeddings.onnx_encoder import OnnxEncoder
 
-                folder = Path(self.model_path)
-                self._onnx = OnnxEncoder(folder, self.cache_dir, self.threads, self.precision).load()
+                self._onnx = OnnxEncoder(self.cache_dir, self.threads, self.precision).load()
             return self
         if self._model is None:
-            import torch
-            from sentence_transformers import SentenceTransformer
-
+            try:
+                import torch
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise PackagedModelError(f"the model {self.model_name!r} on torch needs sentence-transformers and "
+                                         "torch: pip install 'cited-qa[build]' (the packaged model on ONNX "
+                                         "Runtime needs neither)") from exc
             torch.set_num_threads(self.threads)
             self._model = SentenceTransformer(self.model_path, device="cpu")
         return self

@@ -1,31 +1,23 @@
-"""multilingual-e5-small on ONNX Runtime: the packaged tokenizer, the shared 4-bit word table and
-an exported transformer body, with e5's mean pooling; no torch once the export is cached."""
+"""multilingual-e5-small on ONNX Runtime: the packaged tokenizer, the shared 4-bit word table and a transformer body
+built from the packaged weights (embeddings/onnx_graph.py), with e5's mean pooling; no torch anywhere."""
 
 from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.onnx_models import OnnxModel, cached_export, export_module
+from embeddings.e5_weights import PACKAGED_MODEL_NAME, packaged_weights_path, weights_fingerprint
+from embeddings.onnx_models import OnnxModel, cached_export
+from embeddings.tokenizer import packaged_tokenizer
 from embeddings.word_table import packaged_word_table
 
 log = logging.getLogger(__name__)
 
 MAX_TOKENS = 512  # e5's position table
 PAD_ID = 1  # XLM-R's <pad>
-
-
-@lru_cache(maxsize=2)
-def packaged_tokenizer(model_dir: Path):
-    """One fast tokenizer per model folder and process, shared by the encoder and the reader; it is
-    never given truncation or padding state, so concurrent requests can share it."""
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
 
 
 def pad_batch(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -39,38 +31,28 @@ def pad_batch(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
-def export_encoder(model_dir: Path, path: Path) -> None:
-    """The encoder body to ONNX (run by `cached_export` in a child process)."""
-    import torch
-    from transformers import BertModel
+def build_encoder(path: Path) -> None:
+    """The encoder body as an ONNX graph from the packaged 4-bit weights (run by `cached_export` in a child process)."""
+    from embeddings.e5_weights import bert_state_dict, read_e5s1
+    from embeddings.onnx_graph import BertShape, bert_body, save
 
-    class Body(torch.nn.Module):
-        def __init__(self, bert):
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, inputs_embeds, attention_mask):
-            return self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
-
-    body = Body(BertModel.from_pretrained(str(model_dir), add_pooling_layer=False))
-    example = (torch.zeros(1, 8, body.bert.config.hidden_size), torch.ones(1, 8, dtype=torch.int64))
-    export_module(body, example, ["inputs_embeds", "attention_mask"], ["last_hidden_state"], path)
+    header, tensors = read_e5s1(packaged_weights_path())
+    shape = BertShape(header.hidden, header.layers, header.heads, header.eps)
+    save(bert_body(bert_state_dict(header, tensors), shape), path)
 
 
 class OnnxEncoder:
-    def __init__(self, model_dir: Path, cache_dir: Path, threads: int, precision: str) -> None:
-        self.model_dir, self.cache_dir = Path(model_dir), Path(cache_dir)
+    def __init__(self, cache_dir: Path, threads: int, precision: str) -> None:
+        self.cache_dir = Path(cache_dir)
         self.threads, self.precision = threads, precision
         self.model: OnnxModel | None = None
 
     def load(self) -> OnnxEncoder:
         if self.model is None:
-            folder = self.cache_dir / f"{self.model_dir.name}-encoder-onnx-{self.precision}"
-            fingerprint = {"source": self.model_dir.name, "marker": (self.model_dir / "build.json").read_text()}
-            path = cached_export(folder, fingerprint, f"{__name__}:export_encoder", [self.model_dir],
-                                 self.precision)
+            folder = self.cache_dir / f"{PACKAGED_MODEL_NAME}-encoder-onnx-{self.precision}"
+            path = cached_export(folder, weights_fingerprint(), f"{__name__}:build_encoder", [], self.precision)
             self.table = packaged_word_table()
-            self.tokenizer = packaged_tokenizer(self.model_dir)
+            self.tokenizer = packaged_tokenizer()
             self.model = OnnxModel(path, self.threads)
         return self
 

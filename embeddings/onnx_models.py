@@ -1,11 +1,11 @@
-"""ONNX Runtime models: exported once from torch into the model cache, then served without torch.
+"""ONNX Runtime models: built once into the model cache (embeddings/onnx_graph.py writes the graphs from numpy
+weights, no torch), then served.
 
-A model here is a transformer body that takes `inputs_embeds` (the word-embedding lookup happens
-outside, in the shared `WordTable`), so no exported file carries the 250k-row table. Exports are
-written to a temporary folder and renamed into place with a marker that records what they were
-built from; a missing or mismatched marker means rebuild. The export runs in a child Python process
-(`python -m embeddings.onnx_models`), so torch and the export's peak memory leave with it: a server that
-exported at start-up used to hold them for its life (~500 MB more resident than one started on a warm cache).
+A model here is a transformer body that takes `inputs_embeds` (the word-embedding lookup happens outside, in the
+shared `WordTable`), so no built file carries the 250k-row table. A build is written to a temporary folder and
+renamed into place with a marker that records what it was built from; a missing or mismatched marker means
+rebuild. It runs in a child Python process (`python -m embeddings.onnx_models`), so its peak memory (the weights in
+fp32 and the serialised graph) leaves with it, and under a file lock, so replicas sharing QA_HOME build it once.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.e5_weights import build_lock
+
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.onnx"
 MARKER = "build.json"
 SOURCE_ROOT = Path(__file__).resolve().parent.parent  # holds embeddings/ and qa/, for the child's imports
-EXPORT_FORMAT = 1  # bump when the exported graphs change so caches are rebuilt
+EXPORT_FORMAT = 2  # bump when the graphs change so caches are rebuilt (2: built with onnx's graph API, not torch)
 PRECISIONS = ("fp32", "int8")
 
 
@@ -36,31 +38,36 @@ class OnnxModelError(RuntimeError):
 
 
 def cached_export(folder: Path, fingerprint: dict, exporter: str, sources: list[Path], precision: str) -> Path:
-    """The model file in `folder`, exported first when the folder's marker does not match `fingerprint`:
-    `exporter` ("module:function") is called as function(*sources, path) in a child process, writing fp32,
-    then quantized to int8 when asked."""
+    """The model file in `folder`, built first when the folder's marker does not match `fingerprint`: `exporter`
+    ("module:function") is called as function(*sources, path) in a child process, writing fp32, then quantized to
+    int8 when asked."""
     if precision not in PRECISIONS:
         raise OnnxModelError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     wanted = {**fingerprint, "format": EXPORT_FORMAT, "precision": precision}
-    marker = folder / MARKER
-    try:
-        if json.loads(marker.read_text()) == wanted and (folder / MODEL_FILE).is_file():
+    if _built(folder, wanted):
+        return folder / MODEL_FILE
+    with build_lock(folder):
+        if _built(folder, wanted):  # another process built it while this one waited
             return folder / MODEL_FILE
-    except (OSError, ValueError):
-        pass
-    log.info("exporting %s for ONNX Runtime (%s, one-off)", folder.name, precision)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        _export_in_child(exporter, sources, tmp, precision, folder.name)
-        (tmp / MARKER).write_text(json.dumps(wanted))
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        log.info("building %s for ONNX Runtime (%s, one-off)", folder.name, precision)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            _export_in_child(exporter, sources, tmp, precision, folder.name)
+            (tmp / MARKER).write_text(json.dumps(wanted))
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(tmp, folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return folder / MODEL_FILE
+
+
+def _built(folder: Path, wanted: dict) -> bool:
+    try:
+        return json.loads((folder / MARKER).read_text()) == wanted and (folder / MODEL_FILE).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _export_in_child(exporter: str, sources: list[Path], into: Path, precision: str, name: str) -> None:
@@ -70,7 +77,7 @@ def _export_in_child(exporter: str, sources: list[Path], into: Path, precision: 
                           stderr=subprocess.PIPE, text=True)  # stdout may be a command's JSON output
     if done.returncode:
         tail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
-        raise OnnxModelError(f"exporting {name} to ONNX failed: {tail[0]}")
+        raise OnnxModelError(f"building {name} for ONNX Runtime failed: {tail[0]}")
 
 
 def _export(exporter: str, precision: str, folder: Path, sources: list[str]) -> None:
@@ -82,16 +89,6 @@ def _export(exporter: str, precision: str, folder: Path, sources: list[str]) -> 
     if precision == "int8":
         quantize_int8(fp32, folder / MODEL_FILE)
         fp32.unlink()
-
-
-def export_module(module, example: tuple, input_names: list[str], output_names: list[str], path: Path) -> None:
-    """torch -> ONNX with dynamic batch and sequence axes (torch is needed here only)."""
-    import torch
-
-    axes = {name: {0: "batch", 1: "tokens"} for name in input_names + output_names}
-    with torch.inference_mode():
-        torch.onnx.export(module.eval(), example, str(path), input_names=input_names, output_names=output_names,
-                          dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
 def quantize_int8(src: Path, dst: Path) -> None:

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from embeddings.e5_package import QK, PackagedModelError, dequantize_q4, packaged_weights_path, read_e5s1
+from embeddings.e5_weights import QK, PackagedModelError, dequantize_q4, packaged_weights_path, read_e5s1
 
 WORD_TENSOR = "emb.word"
 

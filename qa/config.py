@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from embeddings.e5_package import PACKAGED_MODEL_NAME
+from embeddings.e5_weights import PACKAGED_MODEL_NAME
 from qa.documents.load import BUNDLED_CORPUS
 
 READER_DIR = Path(__file__).resolve().parent.parent / "data" / "reader"

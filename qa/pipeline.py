@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from embeddings.e5_package import ensure_packaged_model
 from embeddings.encoder import Embedder
 from qa.config import Settings
 from qa.language.bridge import bridged, load_glossary
@@ -40,7 +39,7 @@ class Pipeline:
         self.settings = settings or Settings()
         s = self.settings
         self.embedder = Embedder.from_settings(s)
-        self.reader = Reader.from_settings(s, s.model_cache_dir)  # the encoder folder is set at load
+        self.reader = Reader.from_settings(s)
         self.index: PassageStore | None = None
         self.retriever: HybridRetriever | None = None
         self._answers = LruCache(s.answer_cache)
@@ -61,7 +60,6 @@ class Pipeline:
         if with_reader and self.reader.model is None:
             # the reader was trained on the packaged encoder: its tokenizer and frozen word
             # embeddings come from there whatever embedding model retrieval uses
-            self.reader.encoder_dir = ensure_packaged_model(s.model_cache_dir)
             self.reader.load()
         if with_reader and self.calibration is None:
             self.calibration = calibration_for(s)

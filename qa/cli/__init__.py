@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from embeddings.e5_package import PackagedModelError
+    from embeddings.e5_weights import PackagedModelError
     from embeddings.onnx_models import OnnxModelError
     from qa.documents.errors import CorpusError
     from qa.language.text import QuestionError

@@ -88,7 +88,8 @@ def cmd_feedback_export(args) -> int:
 
 
 def cmd_train_reader(args) -> int:
-    from embeddings.e5_package import ensure_packaged_model, packaged_weights_path
+    from embeddings.e5_package import ensure_packaged_model
+    from embeddings.e5_weights import packaged_weights_path
     from qa.train import TrainConfig, make_bundle, train_reader
     from qa.train.augment import RECIPE_COUNTS, RECIPE_KEYS
 

@@ -3,7 +3,8 @@
 transformers 5 has no question-answering pipeline, so windowing, logit decoding and the
 mapping from tokens back to characters live here. The model is multilingual-e5-small with a
 span head trained by `qa train-reader`; the shipped artefact holds everything but the frozen
-word embeddings, which come from the packaged embedding model.
+word embeddings, which come from the packaged embedding model. Served on ONNX Runtime, its graph
+is built from the shards with numpy and onnx (embeddings/onnx_graph.py): no torch.
 """
 
 from __future__ import annotations
@@ -39,53 +40,53 @@ class Reader:
     `runtime="onnx"` (the default) serves an int8 or fp32 export of the reader fed from the shared
     4-bit word table, without torch; `runtime="torch"` is the reference it is measured against."""
 
-    def __init__(self, artefact_dir: Path, encoder_dir: Path, threads: int = 1, runtime: str = "onnx",
-                 precision: str = "fp32", cache_dir: Path | None = None) -> None:
+    def __init__(self, artefact_dir: Path, threads: int = 1, runtime: str = "onnx", precision: str = "fp32",
+                 cache_dir: Path | None = None) -> None:
         self.artefact_dir = Path(artefact_dir)
-        self.encoder_dir = Path(encoder_dir)
         self.threads = threads
         self.runtime = runtime
         self.precision = precision
-        self.cache_dir = Path(cache_dir) if cache_dir else self.encoder_dir.parent
+        self.cache_dir = Path(cache_dir) if cache_dir else self.artefact_dir / ".cache"
         self.model = None
         self.tokenizer = None
         self.settings = ReaderSettings()
         self.info: dict = {}
 
     @classmethod
-    def from_settings(cls, settings, encoder_dir: Path) -> Reader:
-        return cls(settings.reader_dir, encoder_dir, settings.threads, settings.runtime,
-                   settings.reader_precision, settings.model_cache_dir)
+    def from_settings(cls, settings) -> Reader:
+        return cls(settings.reader_dir, settings.threads, settings.runtime, settings.reader_precision,
+                   settings.model_cache_dir)
 
     def load(self) -> Reader:
         if self.model is not None:
             return self
-        from embeddings.onnx_encoder import packaged_tokenizer
+        from embeddings.tokenizer import packaged_tokenizer
 
         shards = reader_shards(self.artefact_dir)
         self.info = json.loads((self.artefact_dir / READER_CONFIG).read_text())
         self.settings = ReaderSettings(**self.info.get("reader", {}))
-        self.tokenizer = packaged_tokenizer(self.encoder_dir)
+        self.tokenizer = packaged_tokenizer()
         if self.runtime == "onnx":
+            from embeddings.e5_weights import weights_fingerprint
             from embeddings.onnx_models import OnnxModel, cached_export
             from embeddings.word_table import packaged_word_table
 
-            digest = hashlib.sha256()
-            for path in [*shards, self.artefact_dir / READER_CONFIG, self.encoder_dir / "build.json"]:
+            digest = hashlib.sha256(json.dumps(weights_fingerprint(), sort_keys=True).encode())
+            for path in [*shards, self.artefact_dir / READER_CONFIG]:
                 digest.update(path.read_bytes())
             folder = self.cache_dir / f"reader-{digest.hexdigest()[:12]}-onnx-{self.precision}"
-            # the export is torch code (qa/train); it runs in a child process, so this one imports no torch
-            path = cached_export(folder, {"sources": digest.hexdigest()}, "qa.train.onnx_export:export_reader",
-                                 [self.encoder_dir, self.artefact_dir], self.precision)
+            path = cached_export(folder, {"sources": digest.hexdigest()}, f"{__name__}:build_reader",
+                                 [self.artefact_dir], self.precision)
             self.table = packaged_word_table()
             self.model = OnnxModel(path, self.threads)
-        else:  # the torch reference path (QA_RUNTIME=torch)
+        else:  # the torch reference path (QA_RUNTIME=torch, needs the [build] extra)
             import torch
 
+            from embeddings.e5_package import ensure_packaged_model
             from qa.reading.torch_model import torch_reader
 
             torch.set_num_threads(self.threads)
-            self.model = torch_reader(self.encoder_dir, shards)
+            self.model = torch_reader(ensure_packaged_model(self.cache_dir), shards)
         return self
 
     def logits(self, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
@@ -129,3 +130,18 @@ def reader_shards(artefact_dir: Path) -> list[Path]:
             f"{READER_CONFIG}); train one with `qa train-reader`"
         )
     return shards
+
+
+def build_reader(artefact_dir: Path, path: Path) -> None:
+    """The reader as an ONNX graph: its fp16 shards over the packaged encoder's shape, with the span head (run by
+    `cached_export` in a child process)."""
+    from safetensors.numpy import load_file
+
+    from embeddings.e5_weights import packaged_weights_path, read_e5s1
+    from embeddings.onnx_graph import BertShape, bert_body, save
+
+    header, _ = read_e5s1(packaged_weights_path())
+    state = {k: v for shard in reader_shards(artefact_dir) for k, v in load_file(str(shard)).items()}
+    head = (state.pop("qa_outputs.weight").astype(np.float32), state.pop("qa_outputs.bias").astype(np.float32))
+    shape = BertShape(header.hidden, header.layers, header.heads, header.eps)
+    save(bert_body(state, shape, prefix="bert.", span_head=head), path)

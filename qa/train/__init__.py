@@ -6,9 +6,8 @@ for validation. The word-embedding matrix stays frozen, so the shipped artefact 
 encoder layers and the head (data/reader/MODEL_CARD.md).
 
 One module per job: `data` (configuration, split, tokenised windows), `loop` (training,
-validation, checkpoints), `export` (starting weights, the whole local job, the shipped files), `onnx_export`
-(the served reader's ONNX graph), `bundle` (a bundle for a GPU machine, trained there with
-`python -m qa.train.bundle BUNDLE OUT`) and
+validation, checkpoints), `export` (starting weights, the whole local job, the shipped files),
+`bundle` (a bundle for a GPU machine, trained there with `python -m qa.train.bundle BUNDLE OUT`) and
 `average` (the mean of trained readers, `qa average-readers`).
 The names below load their module on first use, so `python -m qa.train.bundle` imports only what
 a bundle needs.

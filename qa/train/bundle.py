@@ -27,7 +27,8 @@ def make_bundle(mrc_files: list[Path], encoder_dir: Path, weights_file: Path, ou
     """Everything training needs, with the 4-bit weights cut down to the vocabulary in use."""
     from transformers import AutoTokenizer
 
-    from embeddings.e5_package import bert_config, read_e5s1
+    from embeddings.e5_package import bert_config
+    from embeddings.e5_weights import read_e5s1
 
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     train_qs, val_qs = split_questions(mrc_files, cfg.val_fraction, cfg.seed)
@@ -73,7 +74,7 @@ def run_bundle(bundle_dir: Path, out_dir: Path, device: str, overrides: dict) ->
     """Train from a bundle (on any machine with torch + transformers) and export the reader."""
     import torch
 
-    from embeddings.e5_package import E5Header, dequantize_q4, hf_name, tensor_shape
+    from embeddings.e5_weights import E5Header, dequantize_q4, hf_name, tensor_shape
 
     meta = json.loads((bundle_dir / "bundle.json").read_text())
     resume = bool(overrides.pop("resume", False))

@@ -86,7 +86,7 @@ def test_the_chat_endpoint_uses_the_whole_conversation(sdk, stream):
     assert not first.choices[0].message.content.startswith("800萬人")  # alone, the follow-up has no topic
 
 
-def test_qa_chat_keeps_the_conversation_in_the_terminal(settings):
+def test_qa_chat_keeps_the_conversation_in_the_terminal(settings, pipeline):  # pipeline: the index it reads
     script = f"{FLOODS}\n{FOLLOW_UP}\n/clear\n{FOLLOW_UP}\n"
     r = subprocess.run([sys.executable, "-m", "qa.cli", "chat", "--json", "--index-dir", str(settings.index_dir)],
                        input=script, capture_output=True, text=True, timeout=300,

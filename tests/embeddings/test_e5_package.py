@@ -7,14 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.e5_package import (
-    PackagedModelError,
-    dequantize_q4,
-    ensure_packaged_model,
-    is_valid_build,
-    packaged_weights_path,
-    read_e5s1,
-)
+from embeddings.e5_package import ensure_packaged_model, is_valid_build
+from embeddings.e5_weights import PackagedModelError, dequantize_q4, packaged_weights_path, read_e5s1
 from qa.config import Settings
 
 

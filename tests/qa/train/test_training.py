@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from embeddings.e5_package import ensure_packaged_model, packaged_weights_path
+from embeddings.e5_package import ensure_packaged_model
+from embeddings.e5_weights import packaged_weights_path
 from qa.reading.reader import Reader
 from qa.train import TrainConfig, make_bundle, run_bundle, split_questions, train_reader
 
