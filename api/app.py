@@ -13,6 +13,7 @@ from api.limits import BodyLimitMiddleware, RateLimiter
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ask, chat, documents, feedback, health, metrics, passages, search, widget
 from api.security import ApiKeyMiddleware, SecurityHeadersMiddleware
+from qa import __version__
 from qa.config import Settings
 from qa.feedback import FeedbackStore, feedback_path
 from qa.pipeline import Pipeline
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     app = FastAPI(
         title="Cited-answer QA",
-        version="0.1.0",
+        version=__version__,
         description="Answers questions about documents with verbatim spans and the document, page and paragraph "
                     "they come from.",
         lifespan=lifespan,

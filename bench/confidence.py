@@ -7,7 +7,7 @@ coverage of an English question over it) and whether the document answers it; a 
 C=1, intercept not penalised) is fitted by Newton's method. Then, per language (questions with Chinese
 characters or not), the thresholds with the best F1 that withhold at most 5% of the answerable questions.
 It prints the fit and a cross-validated estimate of it; `--write` stores the fit and the thresholds in the configured
-reader folder's calibration.json (QA_READER_DIR, default data/reader), where the pipeline reads them. The set it
+reader folder's calibration.json (QA_READER_DIR, default qa/bundled/reader), where the pipeline reads them. The set it
 reads is a tuning set, so report accuracy on others (held-out DRCD, bench.run).
 """
 

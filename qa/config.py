@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from embeddings.e5_weights import PACKAGED_MODEL_NAME
 from qa.documents.load import BUNDLED_CORPUS
 
-READER_DIR = Path(__file__).resolve().parent.parent / "data" / "reader"
+READER_DIR = Path(__file__).resolve().parent / "bundled" / "reader"
 RATE_PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 
@@ -98,8 +98,8 @@ class Settings(BaseSettings):
                                        "(its span probability, its passage's retrieval score and an English "
                                        "question's keyword coverage together, qa/reading/confidence.py), not the "
                                        "span's probability alone")
-    # the top answer's confidence below which it is withheld and `no_answer` reported. Unset: the thresholds fitted
-    # for the reader and shipped in its folder (data/reader/calibration.json, `python -m bench.confidence --write`)
+    # the top answer's confidence below which it is withheld and `no_answer` reported. Unset: the thresholds fitted for
+    # the reader and shipped in its folder (qa/bundled/reader/calibration.json, `python -m bench.confidence --write`)
     no_answer_threshold: float | None = Field(None, ge=0.0, le=1.0, description="for questions with Chinese "
                                               "characters; default: the reader's calibration.json")
     non_cjk_no_answer_threshold: float | None = Field(None, ge=0.0, le=1.0, description="for questions without "

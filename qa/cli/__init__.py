@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 
+from qa import __version__
 from qa.cli import answers, documents, serve, tools
 from qa.cli.common import UserError
 
@@ -24,12 +25,16 @@ EXAMPLES = """examples:
 settings come from QA_* environment variables (QA_HOME, QA_TOP_K, QA_THREADS, ...); see README."""
 
 
+TORCH_TOOLS = ("torch", "transformers", "sentence_transformers")  # the [build]/[train] extras; serving needs none
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="Answer questions about documents with verbatim, cited spans.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (documents, answers, serve, tools):
         module.register(sub)
@@ -59,12 +64,14 @@ def main(argv: list[str] | None = None) -> int:
             CalibrationError, FileNotFoundError) as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in TORCH_TOOLS:
+            raise
+        print(f"qa {args.command}: error: this needs the torch tools ({exc.name} is not installed); "
+              "install a CPU torch, then pip install 'cited-qa[train]' (README, Install)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def register(sub) -> None:
     p.add_argument("--bundle-out", type=Path, help="instead of training, write a bundle to train elsewhere")
     p.add_argument("--recipe", type=Path, help="JSON training mix: translations, code-switched and unanswerable "
                    "questions, English SQuAD (qa/train/augment.py)")
-    p.add_argument("--init-from", type=Path, help="continue from a trained reader's folder (e.g. data/reader)")
+    p.add_argument("--init-from", type=Path, help="continue from a trained reader's folder (e.g. qa/bundled/reader)")
     p.set_defaults(func=cmd_train_reader)
 
     p = sub.add_parser("average-readers", help="average trained readers' weights into a new reader")

@@ -28,7 +28,7 @@ from qa.documents.report import is_report_layout, parse_report
 from qa.documents.squad import SquadFormatError, is_squad_json, read_squad
 from qa.types import Document, DocumentRef, Passage
 
-BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "data" / "un-sg-report-2023.zh-Hant.txt"
+BUNDLED_CORPUS = Path(__file__).resolve().parents[1] / "bundled" / "un-sg-report-2023.zh-Hant.txt"
 SUFFIXES = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".xhtml": "html", ".md": "markdown",
             ".markdown": "markdown", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".txt": "text"}
 _HTML = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.I)

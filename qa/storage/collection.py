@@ -273,16 +273,19 @@ def ensure_index(settings: Settings, progress: bool = False, rebuild_stale: bool
 
     A missing index is built from `settings.corpus`; a stale or corrupt one is rebuilt only with
     `rebuild_stale` (otherwise IndexUnusableError: replacing a user's index is their call)."""
-    index_dir = settings.resolved_index_dir
-    problem = index_problem(settings, settings.corpus if rebuild_stale else None)
-    if problem is None:
+    if index_problem(settings, settings.corpus if rebuild_stale else None) is None:
         return "ready"
-    existed = MilvusStore(settings).exists() if settings.vector_store == "milvus" else index_exists(index_dir)
-    if existed and not rebuild_stale:
-        raise IndexUnusableError(problem)
-    if existed:
-        log.info("rebuilding the index: %s", problem)
-    else:
-        log.info("no index yet in %s: building one from %s", index_location(settings), settings.corpus)
-    build_index(settings, embedder, progress=progress)
+    with _changing(settings):  # replicas starting together: one builds, the others wait and find it ready
+        problem = index_problem(settings, settings.corpus if rebuild_stale else None)
+        if problem is None:
+            return "ready"
+        existed = MilvusStore(settings).exists() if settings.vector_store == "milvus" else \
+            index_exists(settings.resolved_index_dir)
+        if existed and not rebuild_stale:
+            raise IndexUnusableError(problem)
+        if existed:
+            log.info("rebuilding the index: %s", problem)
+        else:
+            log.info("no index yet in %s: building one from %s", index_location(settings), settings.corpus)
+        build_index(settings, embedder, progress=progress)
     return "rebuilt" if existed else "built"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from scipy import sparse
 
 from qa.language.text import fold
 
@@ -25,6 +24,9 @@ def terms(text: str) -> list[str]:
 
 
 class SparseIndex:
+    """BM25 weights stored term-major (each term's passages and weights side by side, as a CSC matrix would): a
+    query reads only its terms' runs. Plain numpy, so serving needs no scipy."""
+
     def __init__(self, texts: list[str], k1: float = 1.2, b: float = 0.75) -> None:
         self.vocab: dict[str, int] = {}
         rows, cols, counts = [], [], []
@@ -39,19 +41,23 @@ class SparseIndex:
             rows += [i] * len(tf)
             cols += list(tf)
             counts += list(tf.values())
-        n_docs = len(texts)
-        tf_matrix = sparse.csr_matrix((counts, (rows, cols)), shape=(n_docs, len(self.vocab)), dtype=np.float64)
-        df = np.bincount(cols, minlength=len(self.vocab))
-        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        self.n_docs = len(texts)
+        row, col = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        count = np.asarray(counts, dtype=np.float64)
+        df = np.bincount(col, minlength=len(self.vocab))
+        idf = np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
         norm = k1 * (1 - b + b * lengths / max(lengths.mean(), 1.0))
-        tf_matrix = tf_matrix.tocoo()
-        weights = tf_matrix.data * (k1 + 1) / (tf_matrix.data + norm[tf_matrix.row]) * idf[tf_matrix.col]
-        # term-major layout: a query reads a handful of columns
-        self.weights = sparse.csc_matrix((weights, (tf_matrix.row, tf_matrix.col)), shape=tf_matrix.shape)
+        weight = count * (k1 + 1) / (count + norm[row]) * idf[col]
+        order = np.argsort(col, kind="stable")
+        self.rows, self.weights = row[order], weight[order]
+        self.starts = np.concatenate([[0], np.cumsum(df)])  # term j's run: starts[j]:starts[j + 1]
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (each distinct query term counted once)."""
         cols = sorted({self.vocab[t] for t in terms(query) if t in self.vocab})
         if not cols:
-            return np.zeros(self.weights.shape[0])
-        return np.asarray(self.weights[:, cols].sum(axis=1)).ravel()
+            return np.zeros(self.n_docs)
+        runs = [slice(self.starts[j], self.starts[j + 1]) for j in cols]
+        rows = np.concatenate([self.rows[r] for r in runs])
+        weights = np.concatenate([self.weights[r] for r in runs])
+        return np.bincount(rows, weights=weights, minlength=self.n_docs)

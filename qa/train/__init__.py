@@ -3,7 +3,7 @@
 Starts from multilingual-e5-small (the embedding model) with a fresh span head and trains on
 the span-extraction data in SQuAD format (DRCD, CMRC 2018), holding out ~10% of DRCD articles
 for validation. The word-embedding matrix stays frozen, so the shipped artefact holds only the
-encoder layers and the head (data/reader/MODEL_CARD.md).
+encoder layers and the head (qa/bundled/reader/MODEL_CARD.md).
 
 One module per job: `data` (configuration, split, tokenised windows), `loop` (training,
 validation, checkpoints), `export` (starting weights, the whole local job, the shipped files),

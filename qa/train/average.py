@@ -1,6 +1,6 @@
 """Averaging trained readers' weights (`qa average-readers`): readers continued from one another
 stay close in weight space, and their mean can read better than either (reader v10 is the mean of
-v5 and v9: data/reader/MODEL_CARD.md)."""
+v5 and v9: qa/bundled/reader/MODEL_CARD.md)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ FLOODS = "巴基斯坦的暴雨洪灾波及了多少人?"
 POPULATION = "2022年全球人口突破了哪個里程碑數字?"
 CITED = [(FLOODS, "3300萬人", 121, "E. 有效協調人道主義援助"),
          (POPULATION, "80億", 35, "A. 促進持續經濟增長和可持續發展")]
-# questions every reader so far withholds: English near misses still get answers (data/reader/MODEL_CARD.md,
+# questions every reader so far withholds: English near misses still get answers (qa/bundled/reader/MODEL_CARD.md,
 # Limits), and the sentence, not abstention, is under test here
 UNANSWERABLE = [("火星上有幾隻貓?", "zh-Hant"), ("火星上有几只猫?", "zh-Hans"),
                 ("Who painted the Mona Lisa?", "en")]

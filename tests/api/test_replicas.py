@@ -1,5 +1,6 @@
-"""Stateless replicas (docs/SCALE.md): two `qa serve` processes answer from one `milvus-lite server`, and a
-document added with `qa index --add` while they run is found by both without a restart."""
+"""Replicas: two `qa serve` processes started together on one empty QA_HOME build each model and the index once and
+both answer; and (docs/SCALE.md) two answer from one `milvus-lite server`, where a document added with
+`qa index --add` while they run is found by both without a restart."""
 
 from __future__ import annotations
 
@@ -13,10 +14,7 @@ import time
 import httpx
 import pytest
 
-pytest.importorskip("pymilvus", reason="QA_VECTOR_STORE=milvus needs pymilvus + milvus-lite (pip install '.[milvus]')")
-pytest.importorskip("milvus_lite", reason="the test serves Milvus with `milvus-lite server`: pip install milvus-lite")
-
-pytestmark = [pytest.mark.slow, pytest.mark.milvus]
+pytestmark = pytest.mark.slow
 
 DOC = [{"id": "school", "text": "新學校在九月開學,共招收了四百名學生。"},
        {"id": "bridge", "text": "跨河大橋於2021年動工,預計明年通車。"},
@@ -47,7 +45,50 @@ def qa(env: dict, *args: str) -> subprocess.CompletedProcess:
                           timeout=300, check=True)
 
 
+def up(url: str, proc: subprocess.Popen, log) -> bool:
+    if proc.poll() is not None:
+        pytest.fail(f"a replica died: {log.read_text()[-2000:]}")
+    return httpx.get(f"{url}/readyz").status_code == 200
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for proc in reversed(procs):
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_two_replicas_start_together_on_an_empty_home(tmp_path):
+    """Both build nothing twice (a file lock per model folder and the index folder's change lock): one builds, the
+    other waits and loads what it built. Once, one of two died on the other's rename (issue 35)."""
+    corpus = tmp_path / "doc.jsonl"
+    corpus.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in DOC), encoding="utf-8")
+    home, ports = tmp_path / "home", [free_port(), free_port()]
+    env = {**os.environ, "QA_HOME": str(home), "QA_CORPUS": str(corpus), "QA_RATE_LIMIT_ASK": "off"}
+    logs = [tmp_path / f"serve-{port}.log" for port in ports]
+    procs = [subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=log.open("w")) for port, log in zip(ports, logs)]
+    try:
+        for port, proc, log in zip(ports, procs, logs):
+            url = f"http://127.0.0.1:{port}"
+            wait_until(lambda url=url, proc=proc, log=log: up(url, proc, log), 300, url)
+            answer = httpx.post(f"{url}/v1/ask", json={"question": "大橋哪一年動工?"}, timeout=30).json()
+            assert "2021" in answer["answers"][0]["text"]
+    finally:
+        stop(procs)
+    models = sorted(p.name for p in (home / "models").iterdir() if not p.name.endswith(".lock"))
+    assert len(models) == 2 and [m.split("-")[0] for m in models] == ["multilingual", "reader"]  # built once each
+    assert len(list((home / "index" / "versions").iterdir())) == 1  # the index too
+    assert sum("building" in log.read_text() for log in logs) >= 1
+
+
+@pytest.mark.milvus
 def test_two_replicas_share_one_milvus_server(tmp_path):
+    pytest.importorskip("pymilvus", reason="QA_VECTOR_STORE=milvus needs pymilvus + milvus-lite ('.[milvus]')")
+    pytest.importorskip("milvus_lite", reason="the test serves Milvus with `milvus-lite server` ('.[milvus]')")
     corpus, added = tmp_path / "doc.jsonl", tmp_path / "zoo.jsonl"
     for path, docs in ((corpus, DOC), (added, ADDED)):
         path.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in docs), encoding="utf-8")
@@ -81,10 +122,4 @@ def test_two_replicas_share_one_milvus_server(tmp_path):
         qa(env, "index", "--remove", "zoo")
         assert [httpx.get(f"{url}/v1/passages/zoo:zoo").status_code for url in urls] == [404, 404]
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)

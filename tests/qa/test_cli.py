@@ -140,7 +140,7 @@ def test_an_empty_model_folder_is_rebuilt_and_a_broken_export_named(tmp_path, se
     assert r.returncode == 0 and "[a]" in r.stdout.splitlines()[0], r.stderr
 
 
-READER = str(Path(__file__).resolve().parents[2] / "data" / "reader")
+READER = str(Path(__file__).resolve().parents[2] / "qa" / "bundled" / "reader")
 
 
 @pytest.mark.parametrize(("readers", "output", "message"), [

@@ -102,7 +102,7 @@ def test_write_then_read_is_the_same_calibration(tmp_path):
 
 
 def test_a_reader_copy_whose_thresholds_are_raised_withholds_every_answer(pipeline, variant, tmp_path):
-    """The thresholds are the reader folder's, not the code's: a copy of data/reader with thresholds above any
+    """The thresholds are the reader folder's, not the code's: a copy of qa/bundled/reader with thresholds above any
     confidence answers nothing, while the shipped folder answers the same questions."""
     copy = tmp_path / "reader"
     shutil.copytree(READER_DIR, copy)

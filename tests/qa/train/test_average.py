@@ -14,7 +14,7 @@ from qa.reading.reader import READER_CONFIG, Reader
 from qa.train.average import AverageError, average_readers, mean_state
 from qa.train.export import reader_state, write_reader
 
-SHIPPED = Path(__file__).resolve().parents[3] / "data" / "reader"
+SHIPPED = Path(__file__).resolve().parents[3] / "qa" / "bundled" / "reader"
 HEAD = "qa_outputs.bias"
 
 
