@@ -1,4 +1,6 @@
-"""How errors reach a client: always JSON with an `error` line, never a traceback."""
+"""How errors reach a client: always JSON, never a traceback. `{"error": "what was wrong"}`, except on the OpenAI
+routes, whose clients (the SDKs) parse OpenAI's `{"error": {"message", "type", "code", "param"}}`: there every error,
+the middleware's 401 and 413 included, has that shape."""
 
 from __future__ import annotations
 
@@ -23,8 +25,24 @@ def _readable(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The one error shape, for middleware that answers before the app's handlers are reached."""
+OPENAI_PATHS = ("/v1/chat/", "/v1/models")
+
+
+def openai_error_body(status: int, message: str, code: str | None = None, param: str | None = None) -> dict:
+    kind = "server_error" if status >= 500 else "rate_limit_error" if status == 429 else "invalid_request_error"
+    code = code or {401: "invalid_api_key"}.get(status)
+    return {"error": {"message": message, "type": kind, "code": code, "param": param}}
+
+
+def openai_error(status: int, message: str, code: str | None = None, param: str | None = None,
+                 headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content=openai_error_body(status, message, code, param), headers=headers)
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None, path: str = "") -> JSONResponse:
+    """The error for a request to `path`, also from middleware that answers before the app's handlers are reached."""
+    if path.startswith(OPENAI_PATHS):
+        return openai_error(status, message, headers=headers)
     return JSONResponse(status_code=status, content={"error": message}, headers=headers)
 
 
@@ -43,7 +61,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's body reader
             return error_response(422, f"body: not UTF-8 JSON ({exc.__cause__.reason} at byte {exc.__cause__.start})")
-        return error_response(exc.status_code, str(exc.detail), exc.headers)
+        return error_response(exc.status_code, str(exc.detail), exc.headers, request.url.path)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):

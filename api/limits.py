@@ -48,7 +48,7 @@ class BodyLimitMiddleware:
         declared = _content_length(scope)
         if declared is not None and declared > max_bytes:
             self.on_reject("body_too_large")
-            await error_response(413, BodyTooLarge(max_bytes).detail, CLOSE)(scope, receive, send)
+            await error_response(413, BodyTooLarge(max_bytes).detail, CLOSE, scope["path"])(scope, receive, send)
             return
         received, done, started = 0, False, False
         deadline = time.monotonic() + timeout_s
@@ -81,7 +81,7 @@ class BodyLimitMiddleware:
         except (BodyTooLarge, BodyTooSlow) as exc:  # raised where no exception handler was in reach
             if started:
                 raise
-            await error_response(exc.status_code, exc.detail, CLOSE)(scope, receive, send)
+            await error_response(exc.status_code, exc.detail, CLOSE, scope["path"])(scope, receive, send)
 
 
 def _content_length(scope: Scope) -> int | None:

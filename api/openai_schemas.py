@@ -39,8 +39,10 @@ class ChatCompletionRequest(BaseModel):
 
     model: str = Field(..., description="QA_CHAT_MODEL_ID (default cited-qa); any other id is a 404")
     messages: list[ChatMessage] = Field(..., min_length=1, description="the last user message is the question")
-    stream: bool = Field(False, description="server-sent `chat.completion.chunk` events ending in `data: [DONE]`")
-    n: int | None = Field(None, description="only 1: there is one extractive answer")
+    # strict: "yes", "false" or 0 are a 400, as OpenAI refuses them, not a guess at what was meant
+    stream: bool = Field(False, strict=True,
+                         description="server-sent `chat.completion.chunk` events ending in `data: [DONE]`")
+    n: int | None = Field(None, strict=True, description="only 1: there is one extractive answer")
     tools: list[Any] | None = Field(None, description="not supported: a non-empty list is a 400")
     functions: list[Any] | None = Field(None, description="not supported: a non-empty list is a 400")
 

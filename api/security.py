@@ -84,7 +84,7 @@ class ApiKeyMiddleware:
             self.on_reject("unauthorized")
             message = "this API needs a key: Authorization: Bearer KEY" if token is None else "the API key is not valid"
             headers = challenge(None if token is None else "invalid_token")
-            await error_response(401, message, headers)(scope, receive, send)
+            await error_response(401, message, headers, scope["path"])(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

@@ -120,7 +120,7 @@ class Pipeline:
 
     def read(
         self, question: str, hits: list[Hit], no_answer_threshold: float | None = None,
-        exclude: Callable[[str], bool] | None = None,
+        exclude: Callable[[str], bool] | None = None, stop: Callable[[], bool] | None = None,
     ) -> tuple[list[Answer], bool, int]:
         """Answers from the first `read_k` hits' passages, best first; (answers, no_answer, tokens read).
 
@@ -136,7 +136,8 @@ class Pipeline:
         The top answer is withheld when its confidence (span probability, passage score and an English question's
         keyword coverage, `qa/reading/confidence.py`) is below the threshold; `no_answer_threshold` overrides the
         configured one for this call (eval asks with 0). `exclude` passes over spans known not to be the answer (a
-        follow-up's previous answer).
+        follow-up's previous answer). `stop` is asked before each reader run: True raises ReadingStopped (the
+        client has gone).
         """
         question = self.check_question(question)
         self.load()
@@ -152,7 +153,7 @@ class Pipeline:
         for asked, batch in self._batches(question, hits):
             if s.early_stop and best >= shares[batch[0]]:
                 break
-            spans, cost = self._read_batch(question, asked, [hits[i] for i in batch], exclude)
+            spans, cost = self._read_batch(question, asked, [hits[i] for i in batch], exclude, stop)
             tokens += cost
             for span in spans:
                 i = batch[span.text_index]
@@ -170,8 +171,8 @@ class Pipeline:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
 
-    def _read_batch(self, question: str, asked: str, hits: list[Hit],
-                    exclude: Callable[[str], bool] | None = None) -> tuple[list[Span], int]:
+    def _read_batch(self, question: str, asked: str, hits: list[Hit], exclude: Callable[[str], bool] | None = None,
+                    stop: Callable[[], bool] | None = None) -> tuple[list[Span], int]:
         """(spans, tokens read): of a passage longer than one reader window, the window nearest its sentence
         closest to the question first, and its other windows only when no span there is
         `read_window_confidence` likely (so reading all of it costs no more than reading it whole)."""
@@ -181,8 +182,10 @@ class Pipeline:
         first = [row for row, t in enumerate(windows.text_index) if not windowed[t]]
         first += [windows.nearest(t, sum(hits[t].focus) // 2) for t in range(len(hits)) if windowed[t]]
         rest = sorted(set(range(len(windows.text_index))) - set(first))
+        _check(stop)
         spans, cost = self.reader.read_windows(windows, sorted(first), texts, exclude)
         if rest and max((span.score for span in spans), default=0.0) < self.settings.read_window_confidence:
+            _check(stop)
             more, extra = self.reader.read_windows(windows, rest, texts, exclude)
             return spans + more, cost + extra
         return spans, cost
@@ -259,13 +262,14 @@ class Pipeline:
 
     def answer(
         self, question: str, hits: list[Hit], retrieve_ms: float = 0.0, no_answer_threshold: float | None = None,
-        resolution: Resolution | None = None,
+        resolution: Resolution | None = None, stop: Callable[[], bool] | None = None,
     ) -> AskResult:
-        """The second stage of `ask`: read the hits (a follow-up in its completed form), with the timings of both."""
+        """The second stage of `ask`: read the hits (a follow-up in its completed form), with the timings of both;
+        `stop`: see `read`."""
         t0 = time.perf_counter()
         asked = resolution.resolved if resolution is not None else question
         exclude = resolution.repeats if resolution is not None and resolution.follows else None
-        answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold, exclude)
+        answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold, exclude, stop)
         read_ms = _ms(time.perf_counter() - t0)
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": round(retrieve_ms + read_ms, 1)}
         unmatched = []  # why there is no answer, when the question's numbers are
@@ -276,10 +280,10 @@ class Pipeline:
 
     def ask(self, question: str, top_k: int | None = None, no_answer_threshold: float | None = None,
             use_cache: bool = True, documents: list[str] | None = None,
-            history: list[Turn] | None = None) -> AskResult:
+            history: list[Turn] | None = None, stop: Callable[[], bool] | None = None) -> AskResult:
         """Retrieve and read (a follow-up with the conversation before it, `history`); a repeated question (after
         normalisation, in the same conversation) is answered from an LRU cache unless `use_cache` is off
-        (evaluation measures answering, not the cache)."""
+        (evaluation measures answering, not the cache). `stop`: see `read`."""
         t0 = time.perf_counter()
         resolution = self.resolve(question, history)
         question = resolution.question
@@ -293,7 +297,7 @@ class Pipeline:
             return replace(cached, timings_ms={"retrieve": 0.0, "read": 0.0, "total": lookup, "cached": 1.0},
                            tokens_read=0)
         hits, retrieve_ms, resolution = self.retrieve(resolution, top_k, documents)
-        result = self.answer(question, hits, retrieve_ms, no_answer_threshold, resolution)
+        result = self.answer(question, hits, retrieve_ms, no_answer_threshold, resolution, stop)
         self._answers.put(key, result)
         return result
 
@@ -320,3 +324,12 @@ class Pipeline:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
+
+
+class ReadingStopped(Exception):
+    """The caller's `stop` said to stop reading (a stream's client has gone): no answer is owed."""
+
+
+def _check(stop: Callable[[], bool] | None) -> None:
+    if stop is not None and stop():
+        raise ReadingStopped

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.chat_reply import compose_reply
 from api.deps import AdmissionDep, PipelineDep, SettingsDep
+from api.errors import openai_error, openai_error_body
 from api.openai_schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -32,9 +33,9 @@ from api.openai_schemas import (
     OpenAIError,
     Usage,
 )
-from api.routes.ask import SSE_HEADERS
+from api.routes.ask import SSE_HEADERS, read_while_connected
 from qa.config import Settings
-from qa.pipeline import Pipeline
+from qa.pipeline import Pipeline, ReadingStopped
 from qa.types import InputError, Turn
 
 log = logging.getLogger(__name__)
@@ -70,16 +71,6 @@ class ChatError(Exception):
         self.status, self.code, self.param = status, code, param
 
 
-def _error_body(message: str, kind: str, code: str | None = None, param: str | None = None) -> dict:
-    return {"error": {"message": message, "type": kind, "code": code, "param": param}}
-
-
-def _error_response(status: int, message: str, code: str | None = None, param: str | None = None,
-                    headers: dict[str, str] | None = None) -> JSONResponse:
-    kind = "server_error" if status >= 500 else "rate_limit_error" if status == 429 else "invalid_request_error"
-    return JSONResponse(status_code=status, content=_error_body(message, kind, code, param), headers=headers)
-
-
 def _field(error: dict) -> str:
     """The request field an error is about, dotted (messages.0.content); `body` for the body as a whole."""
     if error.get("type") == "json_invalid":  # its location is a character offset, not a field
@@ -92,7 +83,7 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     message = "; ".join(f"{_field(e)}: {e.get('msg', 'invalid').removeprefix('Value error, ')}" for e in errors)
     param = _field(errors[0]) if errors else "body"
-    return _error_response(400, message or "invalid request", "invalid_value", None if param == "body" else param)
+    return openai_error(400, message or "invalid request", "invalid_value", None if param == "body" else param)
 
 
 class OpenAIRoute(APIRoute):
@@ -105,14 +96,14 @@ class OpenAIRoute(APIRoute):
             try:
                 return await handler(request)
             except ChatError as exc:
-                return _error_response(exc.status, str(exc), exc.code, exc.param)
+                return openai_error(exc.status, str(exc), exc.code, exc.param)
             except RequestValidationError as exc:
                 return _validation_response(exc)
             except StarletteHTTPException as exc:  # admission (429/503 with Retry-After), a body not UTF-8 (400)
-                return _error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+                return openai_error(exc.status_code, str(exc.detail), headers=exc.headers)
             except Exception:
                 log.exception("%s failed", request.url.path)
-                return _error_response(500, INTERNAL)
+                return openai_error(500, INTERNAL)
 
         return route
 
@@ -197,11 +188,12 @@ STREAMED = {200: {"content": {"text/event-stream": {}}, "description": "the comp
 
 @router.post("/v1/chat/completions", response_model=ChatCompletion, responses={**ERRORS, **STREAMED},
              summary="Ask in OpenAI's Chat Completions shape", description=CHAT_DOC)
-async def chat_completions(body: ChatCompletionRequest, _: AdmissionDep, p: PipelineDep, s: SettingsDep):
+async def chat_completions(body: ChatCompletionRequest, _: AdmissionDep, request: Request, p: PipelineDep,
+                           s: SettingsDep):
     question, history = _question(body, p, s)  # every refusal comes before any answering or streaming
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
-        return StreamingResponse(_chunks(p, question, history, reply_id, created, body.model),
+        return StreamingResponse(_chunks(request, p, question, history, reply_id, created, body.model),
                                  media_type="text/event-stream", headers=SSE_HEADERS)
     pieces, annotations = compose_reply(await run_in_threadpool(partial(p.ask, question, history=history)))
     content = "".join(pieces)
@@ -217,9 +209,10 @@ def _sse(data: dict) -> str:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _chunks(p: Pipeline, question: str, history: list[Turn], reply_id: str, created: int,
+async def _chunks(request: Request, p: Pipeline, question: str, history: list[Turn], reply_id: str, created: int,
                   model: str) -> AsyncIterator[str]:
-    """The role at once (clients show a typing state), then the reply in pieces, `stop` and [DONE]."""
+    """The role at once (clients show a typing state), then the reply in pieces, `stop` and [DONE]; a client gone
+    before the answer stops the reading."""
 
     def chunk(delta: dict, finish_reason: str | None = None) -> str:
         return _sse({"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": model,
@@ -227,10 +220,13 @@ async def _chunks(p: Pipeline, question: str, history: list[Turn], reply_id: str
 
     yield chunk({"role": "assistant", "content": ""})
     try:
-        pieces, annotations = compose_reply(await run_in_threadpool(partial(p.ask, question, history=history)))
+        pieces, annotations = compose_reply(await read_while_connected(request, partial(p.ask, question,
+                                                                                         history=history)))
+    except ReadingStopped:
+        return
     except Exception:
         log.exception("chat/completions stream failed")
-        yield _sse(_error_body(INTERNAL, "server_error"))  # OpenAI's mid-stream error event; the SDK raises it
+        yield _sse(openai_error_body(500, INTERNAL))  # OpenAI's mid-stream error event; the SDK raises it
         return
     for i, piece in enumerate(pieces):
         delta = {"content": piece}

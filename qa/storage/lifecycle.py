@@ -8,6 +8,7 @@ serving a folder serves what is in it: the file is only compared when the settin
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from qa.config import Settings
@@ -17,6 +18,8 @@ from qa.storage.folder import open_version, read_passage_index
 from qa.storage.layout import IndexUnusableError
 from qa.storage.milvus import MilvusStore, where
 from qa.storage.milvus_write import milvus_problem
+
+log = logging.getLogger(__name__)
 
 
 def index_location(settings: Settings) -> str:
@@ -38,7 +41,9 @@ def stale_reason(settings: Settings, manifest: dict, corpus: Path | None) -> str
     if manifest.get("passage_prefix") != settings.passage_prefix:
         return "built with a different passage prefix"
     if corpus is None or not corpus.is_file():
-        return None  # the index is all there is; serving it beats failing
+        if corpus is not None:  # the index is all there is; serving it beats failing, but not without a word
+            log.warning("%s, which the index was built from, is gone: its passages are served unchecked", corpus)
+        return None
     if corpus_checksum(corpus) != manifest.get("corpus_sha256"):
         if not manifest.get("corpus"):
             return f"it holds {manifest.get('documents')} documents, configured {corpus}"

@@ -165,6 +165,9 @@ BAD = [
     ("unknown role", {"messages": [{"role": "robot", "content": FLOODS}]}, openai.BadRequestError, "messages.0.role"),
     ("messages a string", {"messages": FLOODS}, openai.BadRequestError, "messages"),
     ("stream not a bool", {"messages": USER, "stream": "sometimes"}, openai.BadRequestError, "stream"),
+    ("stream as text", {"messages": USER, "stream": "yes"}, openai.BadRequestError, "stream"),  # strict, as OpenAI
+    ("stream as 0", {"messages": USER, "stream": 0}, openai.BadRequestError, "stream"),
+    ("n as text", {"messages": USER, "n": "1"}, openai.BadRequestError, "n"),
 ]
 
 

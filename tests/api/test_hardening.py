@@ -128,6 +128,22 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+OPENAI_ERROR = {"message", "type", "code", "param"}
+
+
+def test_the_openai_routes_refuse_in_openai_s_shape_before_the_app_too(keyed, client, keys):
+    """The middleware's 401 and 413 on the OpenAI routes have the shape OpenAI's SDKs parse; elsewhere our own."""
+    chat = {"model": "cited-qa", "messages": [{"role": "user", "content": "巴基斯坦的暴雨洪灾波及了多少人?"}]}
+    unkeyed = keyed.post("/v1/chat/completions", json=chat)
+    assert unkeyed.status_code == 401 and set(unkeyed.json()["error"]) == OPENAI_ERROR
+    assert unkeyed.json()["error"]["code"] == "invalid_api_key" and "WWW-Authenticate" in unkeyed.headers
+    assert keyed.get("/v1/models").json()["error"]["type"] == "invalid_request_error"
+    assert keyed.post("/v1/ask", json={"question": "x"}).json()["error"].startswith("this API needs a key")
+    big = client.post("/v1/chat/completions", content=b"x" * 70_000, headers={"Content-Type": "application/json"})
+    assert big.status_code == 413 and set(big.json()["error"]) == OPENAI_ERROR
+    assert "65536 bytes" in big.json()["error"]["message"]
+
+
 def test_with_keys_set_a_key_is_needed_and_checked(keyed, keys):
     missing = keyed.post("/v1/ask", json={"question": QUESTION})
     assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")

@@ -123,3 +123,30 @@ def test_two_replicas_share_one_milvus_server(tmp_path):
         assert [httpx.get(f"{url}/v1/passages/zoo:zoo").status_code for url in urls] == [404, 404]
     finally:
         stop(procs)
+
+
+def test_a_lost_current_link_serves_the_newest_version_and_deletes_nothing(settings, pipeline, tmp_path):
+    """`qa ask` and `qa serve` agree on an index folder whose `current` link is gone: both serve its newest version
+    with a warning; `qa serve` once built the bundled report over it and deleted the user's version (issue 35)."""
+    corpus, index_dir, port = tmp_path / "doc.jsonl", tmp_path / "ix", free_port()
+    corpus.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in DOC), encoding="utf-8")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("QA_")}, "QA_HOME": str(settings.home),
+           "QA_RATE_LIMIT_ASK": "off"}
+    qa(env, "index", str(corpus), "--index-dir", str(index_dir))
+    (index_dir / "current").unlink()
+    before = sorted(p.relative_to(index_dir) for p in index_dir.rglob("*") if p.name != ".lock")
+    asked = qa(env, "ask", "大橋哪一年動工?", "--json", "--index-dir", str(index_dir))
+    assert json.loads(asked.stdout)["answers"][0]["id"] == "doc:bridge" and "no `current` link" in asked.stderr
+    log = tmp_path / "serve.log"
+    procs = [subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir",
+                               str(index_dir)], env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))]
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: up(url, procs[0], log), 120, url)
+        assert httpx.get(f"{url}/healthz").json()["passages"] == 3  # the user's document, not the bundled report
+        answer = httpx.post(f"{url}/v1/ask", json={"question": "大橋哪一年動工?"}, timeout=30).json()
+        assert answer["answers"][0]["id"] == "doc:bridge"
+    finally:
+        stop(procs)
+    assert "no `current` link" in log.read_text()
+    assert sorted(p.relative_to(index_dir) for p in index_dir.rglob("*") if p.name != ".lock") == before
