@@ -16,7 +16,7 @@ LOCK := $(BIN)/uv pip compile pyproject.toml --python-version 3.11 --python-plat
 help:
 	@echo "make run    set up the serving install (no torch), index the bundled report if needed, serve on :8000"
 	@echo "make test   set up with the torch tools and test extras, then run the test suite"
-	@echo "make bench  retrieval/reader accuracy and latency figures into bench/results/"
+	@echo "make bench  accuracy, latency and capacity figures into bench/results/ (BASELINE=REF: before/after)"
 	@echo "make lock   rewrite requirements/serve.lock and requirements/test.lock from pyproject.toml"
 
 $(BIN)/python:
@@ -45,8 +45,10 @@ test: $(TEST_STAMP)
 	$(BIN)/ruff check qa embeddings api tests bench
 	$(BIN)/python -m pytest
 
+# BASELINE=REF also measures the server capacity of the code at that git ref, in the same run
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.throughput $(if $(BASELINE),--baseline $(BASELINE))
 
 lock: | $(BIN)/python
 	$(BIN)/pip install -q uv

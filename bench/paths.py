@@ -7,3 +7,4 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 EVAL = ROOT / "data" / "eval"
+RESULTS = ROOT / "bench" / "results"

@@ -22,9 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.paths import ROOT, SHARED
-
-RESULTS = ROOT / "bench" / "results"
+from bench.paths import RESULTS, ROOT, SHARED
 
 
 def _pct(values: list[float], q: float) -> float:

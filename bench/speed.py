@@ -44,17 +44,22 @@ def _free_port() -> int:
 
 
 class Server:
-    """`qa serve` in a child process with the given QA_* settings, until the block ends."""
+    """`qa serve` in a child process with the given QA_* settings, until the block ends; from the code in `source`
+    (another checkout of the project) when given."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], source: Path | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # every bench client is 127.0.0.1, one client to the rate limiter: measure the admission queue instead
         self.env = {**os.environ, "QA_ANSWER_CACHE": "0", "QA_RATE_LIMIT_ASK": "", **env}
+        self.source = source
+        if source is not None:
+            self.env["PYTHONPATH"] = str(source)
 
     def __enter__(self) -> Server:
         cmd = [sys.executable, "-m", "qa.cli", "serve", "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.source, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 600  # a first ONNX export happens here
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
