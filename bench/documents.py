@@ -33,7 +33,7 @@ from bench.made_documents import (
     report_html,
     report_passages,
 )
-from bench.paths import EVAL, ROOT
+from bench.paths import EVAL, ROOT, print_and_save
 
 PER_FILE = 4  # DRCD articles in one file
 KINDS = ("docx", "html", "pdf", "md")
@@ -196,11 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     figures["jsonl"] = ask_all(args.out / "jsonl-index", [jsonl], plain)
     if args.speed:
         figures["speed"] = speed(args.out)
-    text = json.dumps(figures, ensure_ascii=False, indent=2)
-    print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+    print_and_save(figures, args.json)
     return 0
 
 

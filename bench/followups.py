@@ -17,7 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.paths import EVAL
+from bench.paths import EVAL, print_and_save
 from qa.eval.metrics import f1_score
 
 
@@ -87,11 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     figures = run(args.url.rstrip("/"), args.set)
-    text = json.dumps(figures, ensure_ascii=False, indent=2)
-    print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+    print_and_save(figures, args.json)
     return 0
 
 

@@ -40,13 +40,13 @@ class Reader:
     `runtime="onnx"` (the default) serves an int8 or fp32 export of the reader fed from the shared
     4-bit word table, without torch; `runtime="torch"` is the reference it is measured against."""
 
-    def __init__(self, artefact_dir: Path, threads: int = 1, runtime: str = "onnx", precision: str = "fp32",
-                 cache_dir: Path | None = None) -> None:
+    def __init__(self, artefact_dir: Path, cache_dir: Path, threads: int = 1, runtime: str = "onnx",
+                 precision: str = "fp32") -> None:
         self.artefact_dir = Path(artefact_dir)
+        self.cache_dir = Path(cache_dir)  # the model cache: the built graph (or, for torch, the encoder's folder)
         self.threads = threads
         self.runtime = runtime
         self.precision = precision
-        self.cache_dir = Path(cache_dir) if cache_dir else self.artefact_dir / ".cache"
         self.model = None
         self.tokenizer = None
         self.settings = ReaderSettings()
@@ -54,8 +54,8 @@ class Reader:
 
     @classmethod
     def from_settings(cls, settings) -> Reader:
-        return cls(settings.reader_dir, settings.threads, settings.runtime, settings.reader_precision,
-                   settings.model_cache_dir)
+        return cls(settings.reader_dir, settings.model_cache_dir, settings.threads, settings.runtime,
+                   settings.reader_precision)
 
     def load(self) -> Reader:
         if self.model is not None:

@@ -37,7 +37,7 @@ def test_onnx_encoder_matches_sentence_transformers(settings):
 
 def test_onnx_reader_matches_torch(pipeline):
     onnx = pipeline.reader
-    torch = Reader(onnx.artefact_dir, runtime="torch", cache_dir=onnx.cache_dir).load()
+    torch = Reader(onnx.artefact_dir, onnx.cache_dir, runtime="torch").load()
     passage = "2022年,人道主義應急計劃需要516億美元,實際籌得300億美元。"
     question = "2022年人道主義應急計劃實際籌得多少資金?"
     assert onnx.runtime == "onnx"
@@ -65,7 +65,7 @@ def test_a_first_build_needs_neither_torch_nor_transformers(pipeline, tmp_path):
     (span,) = reader.read(question, [passage])
     script = (
         "import sys; from pathlib import Path; from qa.reading.reader import Reader; "
-        f"r = Reader(Path({str(reader.artefact_dir)!r}), cache_dir=Path({str(tmp_path)!r})).load(); "
+        f"r = Reader(Path({str(reader.artefact_dir)!r}), Path({str(tmp_path)!r})).load(); "
         f"s = r.read({question!r}, [{passage!r}])[0]; "
         "print(s.start, s.end, 'torch' in sys.modules, 'transformers' in sys.modules)"
     )

@@ -40,7 +40,7 @@ def test_the_average_is_the_mean_and_loads(shifted_reader, tmp_path, settings):
     assert meta["validation"] is None and meta["average_of"][0]["validation"]["f1"] > 0
     assert "DRCD_dev.json" in meta["data"]  # what the readers trained on, for `qa eval`'s warning
     context = "市議會通過了五千萬元的年度預算。"
-    spans = Reader(tmp_path / "avg", encoder, runtime="torch").load().read("年度預算是多少?", [context])
+    spans = Reader(tmp_path / "avg", encoder.parent, runtime="torch").load().read("年度預算是多少?", [context])
     assert spans and context[spans[0].start:spans[0].end] == "五千萬元"
 
 

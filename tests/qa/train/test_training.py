@@ -69,7 +69,7 @@ def test_train_export_resume_and_load(tiny_drcd, tmp_path, settings):
     # resuming a finished run trains no further steps and exports the same reader again
     again = train_reader([tiny_drcd], encoder, out, TrainConfig(**CFG), device="cpu", resume=True)
     assert again["history"] == [] or again["history"][-1]["step"] == info["history"][-1]["step"]
-    reader = Reader(out, encoder, runtime="torch").load()  # the ONNX export of the shipped reader is tested apart
+    reader = Reader(out, encoder.parent, runtime="torch").load()  # the shipped reader's ONNX graph is tested apart
     context = "跨河大橋於2021年動工,預計明年通車。"
     for span in reader.read("大橋何時動工?", [context]):
         assert 0 <= span.start < span.end <= len(context) and 0 <= span.score <= 1
@@ -82,7 +82,7 @@ def test_bundle_trains_without_the_packaged_model(tiny_drcd, tmp_path, settings)
     info = run_bundle(bundle, tmp_path / "out", "cpu", {})
     assert info["validation"]["questions"] >= 1
     # the export plugs into the full-vocabulary model like the shipped reader does
-    reader = Reader(tmp_path / "out", encoder, runtime="torch").load()
+    reader = Reader(tmp_path / "out", encoder.parent, runtime="torch").load()
     assert reader.read("年度預算是多少?", ["市議會通過了五千萬元的年度預算。"]) is not None
 
 
