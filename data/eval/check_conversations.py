@@ -27,45 +27,17 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from check_dev_set import CJK, SIMP_ONLY, TRAD_ONLY, load_corpus  # the same rules as the dev sets' check
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_SET = HERE / "un-report-conversations.jsonl"
-DEFAULT_CORPUS = HERE.parent / "un-sg-report-2023.zh-Hant.txt"
+DEFAULT_CORPUS = HERE.parent.parent / "qa" / "bundled" / "un-sg-report-2023.zh-Hant.txt"
 
 FIELDS = {"id", "turns", "answers", "paragraph", "kind", "script", "standalone"}
 KINDS = ("ellipsis", "pronoun", "same-topic-other-detail", "topic-shift", "unanswerable")
 SCRIPTS = ("traditional", "simplified", "english")
-# (simplified, traditional) pairs of common characters that differ between the scripts
-PAIRS = ("这這 个個 们們 说說 为為 国國 会會 时時 发發 应應 对對 么麼 开開 关關 来來 经經 过過 "
-         "当當 进進 动動 还還 实實 现現 与與 两兩 书書 联聯 议議 该該 谁誰 几幾 "
-         "处處 间間 问問 题題 报報 长長 门門 亿億 万萬 区區 际際 团團 组組 织織 "
-         "务務 战戰 权權 难難 机機 构構 协協 签簽 约約 员員 举舉 办辦 财財 钱錢 数數 "
-         "项項 标標 产產 农農 业業 无無 边邊 岛島 种種 记記 录錄 级級 护護 险險 灾災 "
-         "届屆 让讓 给給 谈談 从從 后後").split()
-SIMP_ONLY = {p[0] for p in PAIRS}
-TRAD_ONLY = {p[1] for p in PAIRS}
-CJK = re.compile(r"[\u3400-\u9fff]")
 MARKER = re.compile(r"[(\[]¶(\d+)[)\]]")
 MARKED_SPAN = re.compile(r"^(.*\S) [(\[]¶(\d+)[)\]]$", re.S)
-
-
-def load_corpus(path):
-    """(full text, {paragraph number: text}, {box title: text}) with the rules of check_dev_set.py."""
-    raw = open(path, encoding="utf-8").read()
-    lines = raw.split("\n")
-    paras, boxes = {}, {}
-    for i, line in enumerate(lines):
-        m = re.match(r"(\d+)\.(.*)", line)
-        if m:
-            paras[int(m.group(1))] = m.group(2)
-        elif (line.strip() and not line[0].isspace() and line.endswith(" ")
-              and i + 1 < len(lines) and lines[i + 1].startswith("  ")):
-            body = []
-            for nxt in lines[i + 1:]:
-                if not nxt.startswith("  "):
-                    break
-                body.append(nxt.strip())
-            boxes[line.rstrip()] = "\n".join(body)
-    return raw, paras, boxes
 
 
 def is_filler(c):
@@ -108,7 +80,8 @@ def main(argv):
     args = [a for a in argv if a != "--verbose"]
     set_path = Path(args[0]) if args else DEFAULT_SET
     corpus_path = Path(args[1]) if len(args) > 1 else DEFAULT_CORPUS
-    raw, paras, boxes = load_corpus(corpus_path)
+    raw = Path(corpus_path).read_text(encoding="utf-8")
+    paras, boxes = load_corpus(corpus_path)
 
     problems = []
     items, ids, standalones = [], set(), {}
