@@ -198,7 +198,7 @@ class Pipeline:
     def _batches(self, question: str, hits: list[Hit]) -> list[tuple[str, list[int]]]:
         """Reading order, as (question as read, hit indices): one passage at a time with early stopping,
         else one batch per distinct question as read (per script; per passage for a bridged question)."""
-        asked = [self._as_read(question, hit.passage) for hit in hits]
+        asked = [self.as_read(question, hit.passage) for hit in hits]
         if self.settings.early_stop:
             return [(asked[i], [i]) for i in range(len(hits))]
         groups: dict[str, list[int]] = {}
@@ -206,7 +206,7 @@ class Pipeline:
             groups.setdefault(text, []).append(i)
         return list(groups.items())
 
-    def _as_read(self, question: str, passage: Passage) -> str:
+    def as_read(self, question: str, passage: Passage) -> str:
         """The question as the reader gets it: in the passage's script (`QA_FOLD_QUESTION_SCRIPT`); one with
         no Chinese also with the passage's own words for its English keywords (`QA_BRIDGE_ENGLISH`)."""
         if self.settings.fold_question_script:

