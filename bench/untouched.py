@@ -107,7 +107,7 @@ def check(rows: list[Row], paragraphs: dict[str, tuple[str, str]]) -> list[str]:
     return problems
 
 
-def measure(rows: list[Row], paragraphs: dict[str, tuple[str, str]], drcd: Path) -> dict:
+def measure(rows: list[Row], drcd: Path, end_to_end: bool = True) -> dict:
     """The reader with the gold paragraph (per script) and the pipeline end to end over DRCD dev."""
     from qa.config import Settings
     from qa.eval import evaluate, squad_pipeline
@@ -126,6 +126,8 @@ def measure(rows: list[Row], paragraphs: dict[str, tuple[str, str]], drcd: Path)
             f1 += f1_score(pred, r.answers)
         n = max(1, len(asked))
         gold[script] = {"n": len(asked), "em": round(100 * em / n, 1), "f1": round(100 * f1 / n, 1)}
+    if not end_to_end:
+        return {"reader": str(settings.reader_dir), "questions": len(rows), "gold_paragraph": gold}
     questions = [EvalQuestion(r.id, r.question, r.answers, f"id:{r.paragraph_id}" if r.answers else None, r.type,
                               r.script) for r in rows]
     result = evaluate(pipeline, questions)
@@ -156,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", type=Path, help="question files (default: data/eval/untouched/*.jsonl)")
     parser.add_argument("--drcd", type=Path, default=SHARED / "mrc" / "DRCD_dev.json")
     parser.add_argument("--output", type=Path, help="also write the figures here (JSON)")
+    parser.add_argument("--gold-paragraph-only", action="store_true",
+                        help="the reader alone (end to end needs the reader's calibration.json, fitted on dev2)")
     args = parser.parse_args(argv)
     files = args.files or sorted(UNTOUCHED.glob("*.jsonl"))
     if not files or not args.drcd.is_file():
@@ -171,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(rows)} questions ({counts}, {sum(not r.answers for r in rows)} unanswerable): "
               f"{len(problems)} problems")
         return 1 if problems else 0
-    print_and_save(measure(rows, paragraphs, args.drcd), args.output)
+    print_and_save(measure(rows, args.drcd, end_to_end=not args.gold_paragraph_only), args.output)
     return 0
 
 
