@@ -33,7 +33,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("train-reader", help="train the extractive reader on SQuAD-format data")
     p.add_argument("--data", type=Path, nargs="+", required=True, help="SQuAD-format files (DRCD, CMRC 2018)")
-    p.add_argument("--output", type=Path, default=Path("var/reader"), help="where the reader is written")
+    p.add_argument("--output", type=Path, help="where the reader and its checkpoint are written (default: "
+                   "$QA_HOME/train/reader); a checkpoint there from the same job is resumed")
     p.add_argument("--epochs", type=float)
     p.add_argument("--lr", type=float)
     p.add_argument("--negative-share", type=float, help="share of answer-less windows kept each epoch")
@@ -41,7 +42,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--checkpoint-minutes", type=float, help="minutes between checkpoints (default 15)")
     p.add_argument("--device", default="auto", help="auto (GPU if present), cpu or cuda")
-    p.add_argument("--resume", action="store_true", help="continue from OUTPUT/checkpoint.pt")
+    p.add_argument("--fresh", action="store_true", help="start over, replacing OUTPUT/checkpoint.pt (by default a "
+                   "checkpoint of the same job continues, and one of another job stops with an error)")
     p.add_argument("--bundle-out", type=Path, help="instead of training, write a bundle to train elsewhere")
     p.add_argument("--recipe", type=Path, help="JSON training mix: translations, code-switched and unanswerable "
                    "questions, English SQuAD (qa/train/augment.py)")
@@ -92,6 +94,7 @@ def cmd_train_reader(args) -> int:
     from embeddings.e5_weights import packaged_weights_path
     from qa.train import TrainConfig, make_bundle, train_reader
     from qa.train.augment import RECIPE_COUNTS, RECIPE_KEYS
+    from qa.train.loop import CheckpointMismatch
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "lr": args.lr, "negative_share": args.negative_share,
                                    "batch_size": args.batch_size, "seed": args.seed,
@@ -125,7 +128,14 @@ def cmd_train_reader(args) -> int:
             raise UserError(f"recipe {args.recipe}: file not found: {', '.join(absent)}")
     if args.init_from and not any(args.init_from.glob("reader-*.safetensors")):
         raise UserError(f"--init-from {args.init_from}: no reader-*.safetensors there")
-    info = train_reader(args.data, encoder_dir, args.output, cfg, args.device, args.resume, recipe, args.init_from)
+    output = args.output or s.home / "train" / "reader"
+    if (output / "checkpoint.pt").is_file() and not args.fresh:
+        print(f"continuing from {output / 'checkpoint.pt'} (--fresh starts over)", file=sys.stderr)
+    try:
+        info = train_reader(args.data, encoder_dir, output, cfg, args.device, not args.fresh, recipe, args.init_from)
+    except CheckpointMismatch as exc:
+        raise UserError(f"{exc}; --fresh starts over, or give another --output") from exc
+    print(f"reader written to {output}", file=sys.stderr)
     print(json.dumps(info["validation"]))
     return 0
 

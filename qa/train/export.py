@@ -121,6 +121,8 @@ def train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir:
     """Train with validation after each epoch, then write the reader; returns the reader's info (`data`: the
     training files' names; `extra`: more to record, such as the mix of a recipe)."""
     dev = torch_device(device)
+    settings = {k: v for k, v in asdict(cfg).items() if k != "checkpoint_minutes"}
+    job = json.loads(json.dumps({"config": settings, "data": data, **(extra or {})}, default=str))
     history = train(
         model,
         features,
@@ -129,6 +131,7 @@ def train_and_export(model, features, val_qs, val_windows, cfg, device, out_dir:
         out_dir / "checkpoint.pt",
         resume,
         evaluate_fn=lambda m: evaluate(m, val_qs, val_windows, cfg, dev),
+        job=job,
     )
     info = {"validation": history[-1] if history else None, "history": history, "data": data, **(extra or {})}
     save_reader(model, out_dir, cfg, info)

@@ -63,8 +63,15 @@ def evaluate(model, questions: list[SquadQuestion], windows: list[Windows], cfg:
     return {"em": round(100 * em / n, 2), "f1": round(100 * f1 / n, 2), "questions": len(questions)}
 
 
-def train(model, features, cfg: TrainConfig, device, checkpoint: Path | None, resume: bool, evaluate_fn=None):
-    """AdamW with warm-up and linear decay; checkpoints every cfg.checkpoint_minutes, resumable."""
+class CheckpointMismatch(ValueError):
+    """The checkpoint to resume from was written by another training job; the message says what differs."""
+
+
+def train(model, features, cfg: TrainConfig, device, checkpoint: Path | None, resume: bool, evaluate_fn=None,
+          job: dict | None = None):
+    """AdamW with warm-up and linear decay; checkpoints every cfg.checkpoint_minutes, resumable. `job` (the
+    settings, data and mix that make this run) is stored in each checkpoint: resuming one written by another job
+    raises CheckpointMismatch instead of mixing two runs."""
     import torch
     from tqdm import tqdm
 
@@ -86,6 +93,10 @@ def train(model, features, cfg: TrainConfig, device, checkpoint: Path | None, re
     step = 0
     if resume and checkpoint and checkpoint.is_file():
         state = torch.load(checkpoint, map_location=device, weights_only=False)
+        stored = state.get("job")
+        if stored is not None and job is not None and stored != job:
+            differs = sorted(k for k in {*stored, *job} if stored.get(k) != job.get(k))
+            raise CheckpointMismatch(f"{checkpoint} is from another training job (it differs in: {', '.join(differs)})")
         model.load_state_dict(state["model"])
         optim.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])
@@ -121,7 +132,7 @@ def train(model, features, cfg: TrainConfig, device, checkpoint: Path | None, re
         bar.set_postfix(loss=f"{loss.item():.3f}", epoch=f"{step / per_epoch:.2f}")
         end_of_epoch = step % per_epoch == 0 or step == total
         if checkpoint and (time.monotonic() - last_save > cfg.checkpoint_minutes * 60 or step == total):
-            _save_checkpoint(checkpoint, model, optim, sched, step)
+            _save_checkpoint(checkpoint, model, optim, sched, step, job)
             last_save = time.monotonic()
         if end_of_epoch and evaluate_fn is not None:
             scores = evaluate_fn(model)
@@ -132,12 +143,14 @@ def train(model, features, cfg: TrainConfig, device, checkpoint: Path | None, re
     return history
 
 
-def _save_checkpoint(path: Path, model, optim, sched, step: int) -> None:
+def _save_checkpoint(path: Path, model, optim, sched, step: int, job: dict | None) -> None:
     import torch
 
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(
-        {"model": model.state_dict(), "optim": optim.state_dict(), "sched": sched.state_dict(), "step": step}, tmp
+        {"model": model.state_dict(), "optim": optim.state_dict(), "sched": sched.state_dict(), "step": step,
+         "job": job},
+        tmp,
     )
     os.replace(tmp, path)

@@ -11,6 +11,7 @@ from embeddings.e5_package import ensure_packaged_model
 from embeddings.e5_weights import packaged_weights_path
 from qa.reading.reader import Reader
 from qa.train import TrainConfig, make_bundle, run_bundle, split_questions, train_reader
+from qa.train.loop import CheckpointMismatch
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +70,9 @@ def test_train_export_resume_and_load(tiny_drcd, tmp_path, settings):
     # resuming a finished run trains no further steps and exports the same reader again
     again = train_reader([tiny_drcd], encoder, out, TrainConfig(**CFG), device="cpu", resume=True)
     assert again["history"] == [] or again["history"][-1]["step"] == info["history"][-1]["step"]
+    # a checkpoint of another job (here another learning rate) is not resumed into this one
+    with pytest.raises(CheckpointMismatch, match="differs in: config"):
+        train_reader([tiny_drcd], encoder, out, TrainConfig(**{**CFG, "lr": 1e-3}), device="cpu", resume=True)
     reader = Reader(out, encoder.parent, runtime="torch").load()  # the shipped reader's ONNX graph is tested apart
     context = "跨河大橋於2021年動工,預計明年通車。"
     for span in reader.read("大橋何時動工?", [context]):
