@@ -137,4 +137,5 @@ def test_a_client_gone_after_the_passages_stops_the_reading_at_the_next_run(live
     while time.monotonic() < deadline and not any("went away" in r.getMessage() for r in caplog.records):
         time.sleep(0.05)
     time.sleep(0.5)  # a run that wrongly went on would have started by now
-    assert whole >= 2 and len(runs) == 1, (whole, len(runs))
+    # the run under way finishes (1); a hang-up seen before the first run began stops it before any (0)
+    assert whole >= 2 and len(runs) <= 1, (whole, len(runs))
