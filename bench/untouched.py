@@ -13,8 +13,9 @@ One object a line:
     python -m bench.untouched check data/eval/untouched/*.jsonl   # spans verbatim, fields, ids
     python -m bench.untouched [--output FILE]                      # the reader of QA_READER_DIR on it
 
-The second prints the reader with the gold paragraph given (EM/F1 per script; unanswerable: how many get no
-span at the shipped thresholds) and end to end over DRCD dev as a 1,000-paragraph corpus (`qa eval`'s metrics).
+The second prints the reader with the gold paragraph given (EM/F1 per script, answerable questions) and the
+pipeline end to end over DRCD dev as a 1,000-paragraph corpus (`qa eval`'s metrics, unanswerable ones included;
+they need the reader's calibration.json, so `--gold-paragraph-only` for a reader without one).
 """
 
 from __future__ import annotations
