@@ -57,7 +57,12 @@ def read_rows(paths: list[Path]) -> tuple[list[Row], list[str]]:
     """The rows of the files, and one line per problem found in them (file:line: what)."""
     rows, problems = [], []
     for path in paths:
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: unreadable ({exc})")
+            continue
+        for lineno, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"

@@ -94,7 +94,7 @@ def cmd_train_reader(args) -> int:
     from embeddings.e5_weights import packaged_weights_path
     from qa.train import TrainConfig, make_bundle, train_reader
     from qa.train.augment import RECIPE_COUNTS, RECIPE_KEYS
-    from qa.train.loop import CheckpointMismatch
+    from qa.train.loop import CheckpointError
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "lr": args.lr, "negative_share": args.negative_share,
                                    "batch_size": args.batch_size, "seed": args.seed,
@@ -133,7 +133,7 @@ def cmd_train_reader(args) -> int:
         print(f"continuing from {output / 'checkpoint.pt'} (--fresh starts over)", file=sys.stderr)
     try:
         info = train_reader(args.data, encoder_dir, output, cfg, args.device, not args.fresh, recipe, args.init_from)
-    except CheckpointMismatch as exc:
+    except CheckpointError as exc:
         raise UserError(f"{exc}; --fresh starts over, or give another --output") from exc
     print(f"reader written to {output}", file=sys.stderr)
     print(json.dumps(info["validation"]))

@@ -63,15 +63,15 @@ def evaluate(model, questions: list[SquadQuestion], windows: list[Windows], cfg:
     return {"em": round(100 * em / n, 2), "f1": round(100 * f1 / n, 2), "questions": len(questions)}
 
 
-class CheckpointMismatch(ValueError):
-    """The checkpoint to resume from was written by another training job; the message says what differs."""
+class CheckpointError(ValueError):
+    """The checkpoint can't be resumed (unreadable, or written by another training job); the message says why."""
 
 
 def train(model, features, cfg: TrainConfig, device, checkpoint: Path | None, resume: bool, evaluate_fn=None,
           job: dict | None = None):
     """AdamW with warm-up and linear decay; checkpoints every cfg.checkpoint_minutes, resumable. `job` (the
     settings, data and mix that make this run) is stored in each checkpoint: resuming one written by another job
-    raises CheckpointMismatch instead of mixing two runs."""
+    raises CheckpointError instead of mixing two runs (so does an unreadable one; neither is deleted)."""
     import torch
     from tqdm import tqdm
 
@@ -92,11 +92,14 @@ def train(model, features, cfg: TrainConfig, device, checkpoint: Path | None, re
     )
     step = 0
     if resume and checkpoint and checkpoint.is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        try:
+            state = torch.load(checkpoint, map_location=device, weights_only=False)
+        except Exception as exc:  # a truncated or foreign file: torch raises several kinds
+            raise CheckpointError(f"{checkpoint} is unreadable ({type(exc).__name__})") from exc
         stored = state.get("job")
         if stored is not None and job is not None and stored != job:
             differs = sorted(k for k in {*stored, *job} if stored.get(k) != job.get(k))
-            raise CheckpointMismatch(f"{checkpoint} is from another training job (it differs in: {', '.join(differs)})")
+            raise CheckpointError(f"{checkpoint} is from another training job (it differs in: {', '.join(differs)})")
         model.load_state_dict(state["model"])
         optim.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])

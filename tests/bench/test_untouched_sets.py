@@ -47,3 +47,10 @@ def test_the_report_untouched_set_passes_the_dev_set_checker():
          str(ROOT / "qa" / "bundled" / "un-sg-report-2023.zh-Hant.txt"), "--against", str(EVAL / "un-report-dev.jsonl"),
          "--against", str(EVAL / "un-report-dev2.jsonl")], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_an_unreadable_question_file_is_a_problem_line_not_a_traceback(tmp_path):
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b"\xff\xfe")
+    rows, problems = read_rows([broken, tmp_path / "missing.jsonl"])
+    assert rows == [] and len(problems) == 2 and all("unreadable" in p for p in problems)

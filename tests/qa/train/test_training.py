@@ -11,7 +11,7 @@ from embeddings.e5_package import ensure_packaged_model
 from embeddings.e5_weights import packaged_weights_path
 from qa.reading.reader import Reader
 from qa.train import TrainConfig, make_bundle, run_bundle, split_questions, train_reader
-from qa.train.loop import CheckpointMismatch
+from qa.train.loop import CheckpointError
 
 pytestmark = pytest.mark.slow
 
@@ -71,8 +71,13 @@ def test_train_export_resume_and_load(tiny_drcd, tmp_path, settings):
     again = train_reader([tiny_drcd], encoder, out, TrainConfig(**CFG), device="cpu", resume=True)
     assert again["history"] == [] or again["history"][-1]["step"] == info["history"][-1]["step"]
     # a checkpoint of another job (here another learning rate) is not resumed into this one
-    with pytest.raises(CheckpointMismatch, match="differs in: config"):
+    with pytest.raises(CheckpointError, match="differs in: config"):
         train_reader([tiny_drcd], encoder, out, TrainConfig(**{**CFG, "lr": 1e-3}), device="cpu", resume=True)
+    # nor is an unreadable one, and it is left in place
+    (out / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="unreadable"):
+        train_reader([tiny_drcd], encoder, out, TrainConfig(**CFG), device="cpu", resume=True)
+    assert (out / "checkpoint.pt").read_bytes() == b"not a checkpoint"
     reader = Reader(out, encoder.parent, runtime="torch").load()  # the shipped reader's ONNX graph is tested apart
     context = "跨河大橋於2021年動工,預計明年通車。"
     for span in reader.read("大橋何時動工?", [context]):
