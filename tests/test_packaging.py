@@ -61,6 +61,7 @@ def test_the_wheel_serves_the_bundled_report_without_the_torch_tools(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for shipped in ("qa/bundled/un-sg-report-2023.zh-Hant.txt", "qa/bundled/reader/reader.json",
                     "qa/bundled/reader/calibration.json", "qa/bundled/reader/reader-00001-of-00003.safetensors",
+                    "qa/bundled/english-query-map.npz",
                     "api/static/widget.js", "embeddings/xlmr-charsmap.bin"):
         assert shipped in names
     assert not [n for n in names if n.startswith(("tests/", "bench/", "data/"))]

@@ -1,5 +1,5 @@
-"""The `qa` command line: index, documents, search, ask, serve, keys, eval, feedback, train-reader, average-readers.
-One module per group of commands; each registers its own subcommands."""
+"""The `qa` command line: index, documents, search, ask, serve, keys, eval, feedback, train-reader, average-readers,
+train-query-map. One module per group of commands; each registers its own subcommands."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.documents.errors import CorpusError
     from qa.language.text import QuestionError
     from qa.reading.confidence import CalibrationError
+    from qa.retrieval.query_map import QueryMapError
     from qa.storage.layout import IndexUnusableError
 
     args = build_parser().parse_args(argv)
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (UserError, CorpusError, IndexUnusableError, QuestionError, PackagedModelError, OnnxModelError,
-            CalibrationError, FileNotFoundError) as exc:
+            CalibrationError, QueryMapError, FileNotFoundError) as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:

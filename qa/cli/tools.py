@@ -1,5 +1,6 @@
-"""The tools' commands: `qa eval` (answer accuracy), `qa feedback export`, `qa train-reader` and
-`qa average-readers` (the reader's training; torch is imported only here, inside the commands)."""
+"""The tools' commands: `qa eval` (answer accuracy), `qa feedback export`, `qa train-reader`,
+`qa average-readers` (the reader's training) and `qa train-query-map` (English retrieval's; torch is imported
+only here, inside the commands)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,16 @@ def register(sub) -> None:
     p.add_argument("--data", type=Path, nargs="+", help="the training files (DRCD, CMRC 2018): validate the "
                    "average on the same held-out DRCD articles as train-reader")
     p.set_defaults(func=cmd_average_readers)
+
+    p = sub.add_parser("train-query-map", help="fit the map that brings English questions' vectors nearer the "
+                       "Chinese passages that answer them")
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="SQuAD-format files whose questions were "
+                   "translated (DRCD, CMRC 2018); each is indexed once under $QA_HOME/train/query-map-indexes")
+    p.add_argument("--translations", type=Path, nargs="+", required=True, help='JSONL {"id", "question"}: '
+                   "English translations of questions of those files (data/train/*-en*.jsonl)")
+    p.add_argument("--output", type=Path, help="map file to write (default: $QA_HOME/train/english-query-map.npz; "
+                   "the service uses qa/bundled/english-query-map.npz)")
+    p.set_defaults(func=cmd_train_query_map)
 
 
 def cmd_eval(args) -> int:
@@ -158,4 +169,39 @@ def cmd_average_readers(args) -> int:
         raise UserError(str(exc)) from exc
     print(f"the mean of {len(args.readers)} readers written to {args.output}"
           + (f"; held-out DRCD F1 {meta['validation']['f1']}" if meta["validation"] else ""))
+    return 0
+
+
+def cmd_train_query_map(args) -> int:
+    from qa.eval import EvalError, squad_pipeline
+    from qa.retrieval.query_map import QueryMap
+    from qa.train.query_map import MapConfig, examples_from, fit_query_map, translations_of
+
+    if missing := [str(p) for p in [*args.data, *args.translations] if not p.is_file()]:
+        raise UserError(f"not found: {', '.join(missing)}")
+    # the candidates come from the unmapped vectors: the map being fitted starts from the identity
+    s, cfg = settings_of(args).model_copy(update={"map_english_queries": False}), MapConfig()
+    try:
+        english = translations_of(args.translations)
+    except (ValueError, KeyError) as exc:
+        raise UserError(f"translations: not JSONL of {{\"id\", \"question\"}} lines ({exc})") from exc
+    examples = []
+    for path in args.data:
+        print(f"indexing or reusing the paragraphs of {path.name} ...", file=sys.stderr)
+        try:
+            pipeline = squad_pipeline(path, s, index_dir=s.home / "train" / "query-map-indexes" / path.stem,
+                                      with_reader=False, progress=True)
+        except EvalError as exc:
+            raise UserError(str(exc)) from exc
+        found = examples_from(pipeline.index, pipeline.embedder, path, english, cfg)
+        print(f"{path.name}: {len(found)} translated questions", file=sys.stderr)
+        examples += found
+    if not examples:
+        raise UserError("no translated question matches a question of the data files (ids must agree)")
+    matrix, report = fit_query_map(examples, cfg)
+    output = args.output or s.home / "train" / "english-query-map.npz"
+    QueryMap(matrix, s.embedding_model, {"fit": report, "data": [p.name for p in args.data],
+                                         "translations": [p.name for p in args.translations]}).write(output)
+    print(f"query map written to {output}", file=sys.stderr)
+    print(json.dumps(report))
     return 0

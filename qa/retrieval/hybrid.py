@@ -17,6 +17,7 @@ import numpy as np
 from embeddings.encoder import Embedder
 from qa.language.bridge import keyword_query
 from qa.language.text import has_cjk, split_sentences
+from qa.retrieval.query_map import QueryMap
 from qa.storage.base import PassageStore
 from qa.types import Hit, Passage
 
@@ -39,6 +40,7 @@ class HybridRetriever:
         non_cjk_dense_weight: float = 0.8,
         candidates: int = 100,
         expand_english: bool = True,
+        english_query_map: QueryMap | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -47,6 +49,7 @@ class HybridRetriever:
         self.non_cjk_dense_weight = non_cjk_dense_weight
         self.candidates = candidates
         self.expand_english = expand_english
+        self.english_query_map = english_query_map  # applied to questions without Chinese characters
         self._spans: dict[tuple[str, str], list[tuple[int, int]]] = {}  # (id, text) -> its sentences' char spans
 
     def dense_scores(self, units: dict[str, np.ndarray], ids: list[str]) -> tuple[np.ndarray, list[int | None]]:
@@ -87,6 +90,8 @@ class HybridRetriever:
         weight = self.dense_weight if chinese else self.non_cjk_dense_weight
         keywords = question if chinese or not self.expand_english else keyword_query(question)
         query = self.embedder.encode_queries([question])[0]
+        if not chinese and self.english_query_map is not None:
+            query = self.english_query_map(query)
         store, n = self.index, self.candidates
         dense_top, sparse_top = self._both(lambda: store.search_dense(query, n, documents),
                                            lambda: store.search_keywords(keywords, n, documents))

@@ -142,8 +142,16 @@ class LoadedIndex:
         scores = self._keyword_scores(question)
         return {pid: float(scores[self._rows[pid]]) for pid in ids if pid in self._rows}
 
+    def _unit_rows(self, pid: str) -> list[int]:
+        """The passage's own row, then its sentences' rows."""
+        return [self._rows[pid]] + self.sentence_rows[self._rows[pid]]
+
+    def unit_vectors(self, pid: str) -> np.ndarray:
+        """The passage's own vector, then its sentences' (what `unit_scores` scores; fitting uses them)."""
+        return self.vectors.vectors(np.asarray(self._unit_rows(pid), dtype=np.int64))
+
     def unit_scores(self, query: np.ndarray, ids: list[str]) -> dict[str, np.ndarray]:
-        units = [[self._rows[pid]] + self.sentence_rows[self._rows[pid]] for pid in ids]
+        units = [self._unit_rows(pid) for pid in ids]
         flat = self.vectors.vectors(np.asarray([u for rows in units for u in rows], dtype=np.int64)) @ query
         out, at = {}, 0
         for pid, rows in zip(ids, units):
