@@ -47,6 +47,14 @@ def test_only_questions_without_chinese_are_mapped(variant):
     assert [h.dense_score for h in mapped.search(english)] != [h.dense_score for h in plain.search(english)]
 
 
+def test_the_map_finds_by_vector_what_only_keywords_found_before(variant):
+    question = "Which two ports would be forced to close if the FSO Safer tanker leaked?"  # dev2-043
+    box = "“安全号”油轮:防止人道主义和环境灾难"
+    mapped, plain = (variant(expand_english=False, map_english_queries=on).search(question) for on in (True, False))
+    assert mapped[0].passage.box == box and mapped[0].dense_rank == 1
+    assert plain[0].passage.box != box
+
+
 @pytest.mark.slow
 def test_fitting_on_translated_questions_ranks_their_paragraphs_higher(tmp_path):
     from qa.eval import squad_pipeline
