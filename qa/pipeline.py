@@ -23,7 +23,7 @@ from qa.reading.reader import Reader
 from qa.reading.spans import Span
 from qa.retrieval.followup import search_followup
 from qa.retrieval.hybrid import HybridRetriever
-from qa.retrieval.query_map import query_map_for
+from qa.retrieval.query_map import QueryMap, query_map_for
 from qa.storage.base import PassageStore, passage_by_id
 from qa.storage.layout import served_version
 from qa.storage.lifecycle import open_index
@@ -46,6 +46,7 @@ class Pipeline:
         self._answers = LruCache(s.answer_cache)
         self._scripts: dict[str, str | None] = {}  # passage id -> its script, worked out once
         self.calibration: Calibration | None = None  # the reader folder's, with the settings' thresholds (at load)
+        self._query_map: QueryMap | None = None  # the English query map, when on and fitted for the embedder
         self._opening = threading.Lock()
 
     def load(self, with_reader: bool = True) -> Pipeline:
@@ -55,11 +56,11 @@ class Pipeline:
                 if self.index is None or self._switched():
                     index = open_index(s)  # before the models: a missing index is one line, at once
                     self.embedder.load()
-                    query_map = (query_map_for(self.embedder.model_name, self.embedder.dimension)
-                                 if s.map_english_queries else None)
+                    if s.map_english_queries and self._query_map is None:  # read once, not at every index switch
+                        self._query_map = query_map_for(self.embedder.model_name, self.embedder.dimension)
                     self.retriever = HybridRetriever(index, self.embedder, s.dense_weight, s.sentence_weight,
                                                      s.non_cjk_dense_weight, s.candidates, s.expand_english,
-                                                     query_map)
+                                                     self._query_map)
                     self.index = index
         if with_reader and self.reader.model is None:
             # the reader was trained on the packaged encoder: its tokenizer and frozen word

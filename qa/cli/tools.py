@@ -180,7 +180,8 @@ def cmd_train_query_map(args) -> int:
     if missing := [str(p) for p in [*args.data, *args.translations] if not p.is_file()]:
         raise UserError(f"not found: {', '.join(missing)}")
     # the candidates come from the unmapped vectors: the map being fitted starts from the identity
-    s, cfg = settings_of(args).model_copy(update={"map_english_queries": False}), MapConfig()
+    s = settings_of(args).model_copy(update={"map_english_queries": False})
+    cfg = MapConfig(sentence_weight=s.sentence_weight)  # score passages as retrieval will
     try:
         english = translations_of(args.translations)
     except (ValueError, KeyError) as exc:

@@ -21,7 +21,7 @@ BUNDLED_QUERY_MAP = Path(__file__).resolve().parents[1] / "bundled" / "english-q
 
 
 class QueryMapError(ValueError):
-    """The map file is missing, unreadable or made for another embedding model; the message says which."""
+    """The map file is missing or is not a query map; the message names it and the way around it."""
 
 
 class QueryMap:
@@ -35,8 +35,9 @@ class QueryMap:
         try:
             with np.load(path, allow_pickle=False) as data:
                 matrix, meta = data["matrix"], json.loads(str(data["meta"]))
-        except (OSError, KeyError, ValueError) as exc:
-            raise QueryMapError(f"{path}: not a query map ({exc})") from exc
+        except (OSError, KeyError, ValueError) as exc:  # numpy's own words ("pickled data") mislead here
+            raise QueryMapError(f"{path}: not a query map ({type(exc).__name__}); reinstall cited-qa, or set "
+                                "QA_MAP_ENGLISH_QUERIES=false to search English questions without it") from exc
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
             raise QueryMapError(f"{path}: expected a square matrix, found shape {matrix.shape}")
         return cls(matrix, str(meta.get("model", "")), meta)

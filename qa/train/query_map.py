@@ -33,7 +33,7 @@ class MapConfig:
     epochs: int = 10
     lr: float = 2e-3
     batch_size: int = 64
-    sentence_weight: float = 0.7  # as retrieval mixes a passage's own and its best sentence's similarity
+    sentence_weight: float = 0.7  # how retrieval mixes a passage's own and its best sentence's similarity (Settings)
     seed: int = 0
 
 

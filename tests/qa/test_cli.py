@@ -78,6 +78,27 @@ def test_init_from_a_folder_without_a_reader_is_one_line(tmp_path):
     assert r.returncode == 2 and "no reader-*.safetensors there" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize(("translations", "message"), [
+    (None, "error: not found: "),
+    ("{bad", 'translations: not JSONL of {"id", "question"} lines'),
+    pytest.param('{"id": "zz", "question": "When?"}', "no translated question matches", marks=pytest.mark.slow),
+])
+def test_train_query_map_errors_are_one_line(tmp_path, translations, message):
+    data = tmp_path / "tiny.json"
+    question = {"id": "q1", "question": "大橋何時動工?", "answers": [{"text": "2021年", "answer_start": 4}]}
+    paragraph = {"id": "p1", "context": "跨河大橋於2021年動工。", "qas": [question]}
+    data.write_text(json.dumps({"data": [{"title": "t", "paragraphs": [paragraph]}]}, ensure_ascii=False),
+                    encoding="utf-8")
+    path = tmp_path / "tr.jsonl"
+    if translations is not None:
+        path.write_text(translations, encoding="utf-8")
+    out = tmp_path / "map.npz"
+    r = qa("train-query-map", "--data", str(data), "--translations", str(path), "--output", str(out),
+           env={"QA_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
 @pytest.mark.slow  # loads the models in a subprocess
 def test_index_search_and_ask_json(tmp_path, settings):
     doc = tmp_path / "doc.jsonl"
