@@ -1,6 +1,6 @@
 """The tools' commands: `qa eval` (answer accuracy), `qa feedback export`, `qa train-reader`,
-`qa average-readers` (the reader's training) and `qa train-query-map` (English retrieval's; torch is imported
-only here, inside the commands)."""
+`qa average-readers` and `qa mine-negatives` (the reader's training) and `qa train-query-map` (English
+retrieval's; torch is imported only here, inside the commands)."""
 
 from __future__ import annotations
 
@@ -61,12 +61,22 @@ def register(sub) -> None:
     p = sub.add_parser("train-query-map", help="fit the map that brings English questions' vectors nearer the "
                        "Chinese passages that answer them")
     p.add_argument("--data", type=Path, nargs="+", required=True, help="SQuAD-format files whose questions were "
-                   "translated (DRCD, CMRC 2018); each is indexed once under $QA_HOME/train/query-map-indexes")
+                   "translated (DRCD, CMRC 2018); each is indexed once under $QA_HOME/train/indexes")
     p.add_argument("--translations", type=Path, nargs="+", required=True, help='JSONL {"id", "question"}: '
                    "English translations of questions of those files (data/train/*-en*.jsonl)")
     p.add_argument("--output", type=Path, help="map file to write (default: $QA_HOME/train/english-query-map.npz; "
                    "the service uses qa/bundled/english-query-map.npz)")
     p.set_defaults(func=cmd_train_query_map)
+
+    p = sub.add_parser("mine-negatives", help="find each training question's hard negative: the paragraph retrieval "
+                       "ranks highest that is not its own and does not answer it (recipe key retriever_negatives)")
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="SQuAD-format files (DRCD, CMRC 2018); each "
+                   "is indexed once under $QA_HOME/train/indexes and its questions searched over it")
+    p.add_argument("--translations", type=Path, nargs="*", default=[], help='JSONL {"id", "question"}: English '
+                   "translations of questions of those files; they are searched in English too")
+    p.add_argument("--depth", type=int, default=5, help="ranks searched for a negative (default 5)")
+    p.add_argument("--output", type=Path, required=True, help="JSONL to write (data/train/retriever-negatives.jsonl)")
+    p.set_defaults(func=cmd_mine_negatives)
 
 
 def cmd_eval(args) -> int:
@@ -172,8 +182,45 @@ def cmd_average_readers(args) -> int:
     return 0
 
 
-def cmd_train_query_map(args) -> int:
+def _training_index(path: Path, s):
+    """A retrieval-only pipeline over one SQuAD file's paragraphs, indexed once under $QA_HOME/train/indexes."""
     from qa.eval import EvalError, squad_pipeline
+
+    print(f"indexing or reusing the paragraphs of {path.name} ...", file=sys.stderr)
+    try:
+        return squad_pipeline(path, s, index_dir=s.home / "train" / "indexes" / path.stem, with_reader=False,
+                              progress=True)
+    except EvalError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def cmd_mine_negatives(args) -> int:
+    from qa.train.negatives import mine, write_rows
+    from qa.train.query_map import translations_of
+
+    if missing := [str(p) for p in [*args.data, *args.translations] if not p.is_file()]:
+        raise UserError(f"not found: {', '.join(missing)}")
+    if args.depth < 1:
+        raise UserError("--depth must be at least 1")
+    s = settings_of(args)
+    try:
+        english = translations_of(args.translations)
+    except (ValueError, KeyError) as exc:
+        raise UserError(f"translations: not JSONL of {{\"id\", \"question\"}} lines ({exc})") from exc
+    rows = []
+    for path in args.data:
+        pipeline = _training_index(path, s)
+        rows += mine(pipeline, path, depth=args.depth, progress=True)
+        if english:
+            rows += mine(pipeline, path, english, depth=args.depth, progress=True)
+    write_rows(rows, args.output)
+    counts = {lang: sum(r["language"] == lang for r in rows) for lang in ("zh", "en")}
+    print(f"{len(rows)} negatives ({counts['zh']} Chinese, {counts['en']} English) written to {args.output}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_train_query_map(args) -> int:
     from qa.retrieval.query_map import QueryMap
     from qa.train.query_map import MapConfig, examples_from, fit_query_map, translations_of
 
@@ -188,12 +235,7 @@ def cmd_train_query_map(args) -> int:
         raise UserError(f"translations: not JSONL of {{\"id\", \"question\"}} lines ({exc})") from exc
     examples = []
     for path in args.data:
-        print(f"indexing or reusing the paragraphs of {path.name} ...", file=sys.stderr)
-        try:
-            pipeline = squad_pipeline(path, s, index_dir=s.home / "train" / "query-map-indexes" / path.stem,
-                                      with_reader=False, progress=True)
-        except EvalError as exc:
-            raise UserError(str(exc)) from exc
+        pipeline = _training_index(path, s)
         found = examples_from(pipeline.index, pipeline.embedder, path, english, cfg)
         print(f"{path.name}: {len(found)} translated questions", file=sys.stderr)
         examples += found

@@ -7,6 +7,9 @@ Every ingredient keeps the paragraph and its answer offsets untouched, so target
 - `code_switched`: a Chinese question with a share of its words replaced by their CC-CEDICT gloss.
 - `unanswerable`: a question beside another paragraph of its article that does not hold the answer
   (SQuAD 2.0 style); every window's target is "no answer".
+- `retriever_negatives`: a question beside the paragraph the project's own retriever ranks highest among those
+  that are not its own and hold none of its answers (mined by `qa mine-negatives`, qa/train/negatives.py): the
+  near miss a question the document does not answer meets; Chinese, and English questions bridged to it.
 - `answer_removed`: a question beside its own paragraph with the sentences holding the answer cut out:
   the passage stays on topic (same names, other numbers and dates) but no longer answers, which is how
   the report's unanswerable questions look; also for the English translations, bridged to the cut text.
@@ -30,6 +33,7 @@ from qa.documents.squad import SquadQuestion, read_squad
 from qa.language.bridge import bridged, cedict_entries
 from qa.language.script import script_of, to_script
 from qa.language.text import split_sentences
+from qa.train.negatives import read_rows
 
 MIN_REMAINDER = 30  # characters an answer-removed paragraph keeps at least, so it still reads as a passage
 MAX_WORD = 4  # characters in the longest dictionary word matched in a question
@@ -98,6 +102,28 @@ def unanswerable(questions: list[SquadQuestion], rng: random.Random) -> list[Squ
     return out
 
 
+def retriever_negatives(questions: list[SquadQuestion], mined: list[dict], language: str,
+                        english: dict[str, str] | None = None) -> list[SquadQuestion]:
+    """Each mined row of `language` ("zh", or "en" with `english`: id -> translation, bridged to the negative) whose
+    question and negative paragraph are both among `questions` (so never a held-out article's)."""
+    by_id = {q.id: q for q in questions}
+    paragraphs = {q.paragraph.id: q.paragraph for q in questions}
+    out = []
+    for row in mined:
+        q, paragraph = by_id.get(row["id"]), paragraphs.get(row["paragraph"])
+        if row["language"] != language or q is None or paragraph is None or any(a in paragraph.context
+                                                                                 for a in q.answers):
+            continue
+        if language == "en":
+            if row["id"] not in (english or {}):
+                continue
+            question, suffix = bridged(english[row["id"]], paragraph.context), "-en-hn"
+        else:
+            question, suffix = q.question, "-hn"
+        out.append(SquadQuestion(f"{q.id}{suffix}", question, paragraph, (), ()))
+    return out
+
+
 def answer_removed(questions: list[SquadQuestion], english: dict[str, str] | None = None) -> list[SquadQuestion]:
     """Each question beside its paragraph without the sentences that hold an answer (none left anywhere).
     With `english` (id → translation), only the translated questions, in English, bridged to the cut text."""
@@ -154,9 +180,11 @@ def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]
 
 
 RECIPE_KEYS = frozenset({"chinese", "translations", "code_switched", "code_switch_share", "unanswerable",
+                         "retriever_negatives", "retriever_negatives_chinese", "retriever_negatives_english",
                          "answer_removed", "answer_removed_english", "script_copies", "gold_variants",
                          "english_squad", "english_squad_questions", "sample_seed"})
-RECIPE_COUNTS = frozenset({"chinese", "code_switched", "unanswerable", "answer_removed", "answer_removed_english",
+RECIPE_COUNTS = frozenset({"chinese", "code_switched", "unanswerable", "retriever_negatives_chinese",
+                           "retriever_negatives_english", "answer_removed", "answer_removed_english",
                            "script_copies", "gold_variants", "english_squad_questions",
                            "sample_seed"})  # non-negative integers
 
@@ -164,7 +192,9 @@ RECIPE_COUNTS = frozenset({"chinese", "code_switched", "unanswerable", "answer_r
 def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple[list[SquadQuestion], dict]:
     """The questions of one recipe and how many each ingredient gave. Recipe keys (all optional):
     `chinese` (how many Chinese questions to keep; all when absent), `translations` (JSONL paths),
-    `code_switched` (how many) and `code_switch_share`, `unanswerable` (how many), `answer_removed` and
+    `code_switched` (how many) and `code_switch_share`, `unanswerable` (how many), `retriever_negatives` (a JSONL
+    path from `qa mine-negatives`) with `retriever_negatives_chinese` and `retriever_negatives_english` (how many;
+    the English ones need `translations`), `answer_removed` and
     `answer_removed_english` (how many; the English ones need `translations`), `script_copies` (how many),
     `gold_variants` (how many), `english_squad` (path) and
     `english_squad_questions` (how many), `sample_seed` (draws other questions than `seed` would; the
@@ -179,11 +209,16 @@ def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple
     if recipe.get("unanswerable"):
         pairs = unanswerable(chinese, rng)
         parts["unanswerable"] = rng.sample(pairs, min(recipe["unanswerable"], len(pairs)))
+    english = {k: v for path in recipe.get("translations", []) for k, v in read_translations(path).items()}
+    if recipe.get("retriever_negatives"):
+        mined = read_rows(Path(recipe["retriever_negatives"]))
+        for language, key in (("zh", "retriever_negatives_chinese"), ("en", "retriever_negatives_english")):
+            pairs = retriever_negatives(chinese, mined, language, english)
+            parts[key] = rng.sample(pairs, min(recipe.get(key, 0), len(pairs)))
     if recipe.get("answer_removed"):
         cut = answer_removed(chinese)
         parts["answer_removed"] = rng.sample(cut, min(recipe["answer_removed"], len(cut)))
     if recipe.get("answer_removed_english"):
-        english = {k: v for path in recipe.get("translations", []) for k, v in read_translations(path).items()}
         cut = answer_removed(chinese, english)
         parts["answer_removed_english"] = rng.sample(cut, min(recipe["answer_removed_english"], len(cut)))
     if recipe.get("script_copies"):

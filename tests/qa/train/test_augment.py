@@ -13,6 +13,7 @@ from qa.train.augment import (
     answer_removed,
     code_switch,
     gold_variants,
+    retriever_negatives,
     script_copies,
     training_mix,
     translated,
@@ -65,6 +66,21 @@ def test_english_answer_removed_questions_are_bridged_to_the_cut_paragraph():
     assert "2006" not in cut.paragraph.context
 
 
+def test_retriever_negatives_pair_a_question_with_its_mined_paragraph_and_no_answer():
+    mined = [{"id": "g-1", "paragraph": "g-p2", "rank": 1, "language": "zh"},
+             {"id": "g-2", "paragraph": "g-p2", "rank": 2, "language": "zh"},  # its own paragraph: answers it
+             {"id": "g-1", "paragraph": "held-p", "rank": 1, "language": "zh"},  # not a training paragraph
+             {"id": "f-1", "paragraph": "g-p1", "rank": 1, "language": "en"},
+             {"id": "s-1", "paragraph": "g-p1", "rank": 3, "language": "en"}]  # no translation
+    (chinese,) = retriever_negatives([GRAIN, PORT, SCHOOL, FUND], mined, "zh")
+    assert chinese.id == "g-1-hn" and chinese.question == GRAIN.question and chinese.answers == ()
+    assert chinese.paragraph == PORT.paragraph
+    english = {"f-1": "When was the Peacebuilding Fund set up?"}
+    (bridged,) = retriever_negatives([GRAIN, PORT, SCHOOL, FUND], mined, "en", english)
+    assert bridged.id == "f-1-en-hn" and bridged.question.startswith(english["f-1"])
+    assert bridged.paragraph == GRAIN.paragraph and bridged.answers == ()
+
+
 def test_script_copies_are_the_whole_question_in_the_other_script_with_offsets_kept():
     simplified = _question("c-1", "粮食", "c-p1", "黑海倡议运出了3200万吨谷物。", "运出了多少谷物?", "3200万吨")
     copies = {q.id: q for q in script_copies([GRAIN, simplified])}
@@ -108,13 +124,18 @@ def test_training_mix_holds_what_the_recipe_asks_for(tmp_path):
     squad.write_text(json.dumps({"data": [{"title": "b", "paragraphs": [{"context": context, "qas": qas}]}]}))
     translations = tmp_path / "en.jsonl"
     translations.write_text(json.dumps({"id": "f-1", "question": "When was the fund set up?"}) + "\n")
+    mined = tmp_path / "negatives.jsonl"
+    mined.write_text(json.dumps({"id": "g-1", "paragraph": "s-p1", "rank": 1, "language": "zh"}) + "\n"
+                     + json.dumps({"id": "f-1", "paragraph": "g-p1", "rank": 1, "language": "en"}) + "\n")
     recipe = {"chinese": 2, "translations": [str(translations)], "code_switched": 2, "code_switch_share": 1.0,
-              "unanswerable": 1, "answer_removed": 5, "answer_removed_english": 5, "script_copies": 1,
+              "unanswerable": 1, "retriever_negatives": str(mined), "retriever_negatives_chinese": 5,
+              "retriever_negatives_english": 5, "answer_removed": 5, "answer_removed_english": 5, "script_copies": 1,
               "english_squad": str(squad), "english_squad_questions": 3}
     mix, counts = training_mix([GRAIN, PORT, SCHOOL, FUND], recipe, seed=13)
-    assert counts == {"chinese": 2, "translated": 1, "code_switched": 2, "unanswerable": 1, "answer_removed": 1,
+    assert counts == {"chinese": 2, "translated": 1, "code_switched": 2, "unanswerable": 1,
+                      "retriever_negatives_chinese": 1, "retriever_negatives_english": 1, "answer_removed": 1,
                       "answer_removed_english": 1, "script_copies": 1, "english_squad": 3}
-    assert len(mix) == 12 and len({q.id for q in mix}) == 12
+    assert len(mix) == 14 and len({q.id for q in mix}) == 14
     _, english = read_squad(squad)
     assert {q.id for q in mix if q.id.startswith("e")} <= {q.id for q in english}
 
