@@ -116,6 +116,7 @@ def cmd_train_reader(args) -> int:
     from qa.train import TrainConfig, make_bundle, train_reader
     from qa.train.augment import RECIPE_COUNTS, RECIPE_KEYS
     from qa.train.loop import CheckpointError
+    from qa.train.negatives import read_rows
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "lr": args.lr, "negative_share": args.negative_share,
                                    "batch_size": args.batch_size, "seed": args.seed,
@@ -144,9 +145,15 @@ def cmd_train_reader(args) -> int:
         if bad := sorted(k for k in RECIPE_COUNTS & set(recipe)
                          if not isinstance(recipe[k], int) or isinstance(recipe[k], bool) or recipe[k] < 0):
             raise UserError(f"recipe {args.recipe}: {', '.join(bad)} must be whole numbers >= 0")
-        named = [*recipe.get("translations", []), *([recipe["english_squad"]] if recipe.get("english_squad") else [])]
+        named = [*recipe.get("translations", []),
+                 *(recipe[k] for k in ("english_squad", "retriever_negatives") if recipe.get(k))]
         if absent := [p for p in named if not Path(p).is_file()]:
             raise UserError(f"recipe {args.recipe}: file not found: {', '.join(absent)}")
+        if recipe.get("retriever_negatives"):
+            try:
+                read_rows(Path(recipe["retriever_negatives"]))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise UserError(f"recipe {args.recipe}: {exc}") from exc
     if args.init_from and not any(args.init_from.glob("reader-*.safetensors")):
         raise UserError(f"--init-from {args.init_from}: no reader-*.safetensors there")
     output = args.output or s.home / "train" / "reader"

@@ -58,14 +58,16 @@ def test_corrupt_corpus(tmp_path):
     (None, "No such file"), ("{bad", "line 1 column 2"), ("[]", "expected a JSON object"),
     ('{"translations": ["nope.jsonl"]}', "file not found: nope.jsonl"),
     ('{"unanswerables": 10}', "unknown keys unanswerables"),
+    ('{"retriever_negatives": "none.jsonl"}', "file not found: none.jsonl"),
+    ('{"retriever_negatives": "RECIPE_DIR/recipe.json"}', "line 1 is not a mined negative"),
     ('{"sample_seed": "14", "chinese": -1}', "chinese, sample_seed must be whole numbers >= 0"),
 ])
 def test_a_bad_training_recipe_is_one_line(tmp_path, recipe, message):
     data = tmp_path / "tiny.json"
     data.write_text('{"data": []}', encoding="utf-8")
     path = tmp_path / "recipe.json"
-    if recipe is not None:
-        path.write_text(recipe, encoding="utf-8")
+    if recipe is not None:  # a recipe naming itself as its negatives file: JSON, but not mined rows
+        path.write_text(recipe.replace("RECIPE_DIR", tmp_path.as_posix()), encoding="utf-8")
     r = qa("train-reader", "--data", str(data), "--recipe", str(path), "--output", str(tmp_path / "out"))
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
@@ -76,6 +78,23 @@ def test_init_from_a_folder_without_a_reader_is_one_line(tmp_path):
     data.write_text('{"data": []}', encoding="utf-8")
     r = qa("train-reader", "--data", str(data), "--init-from", str(tmp_path))
     assert r.returncode == 2 and "no reader-*.safetensors there" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--data", "missing.json"], "error: not found: missing.json"),
+    (["--depth", "0"], "--depth must be at least 1"),
+    (["--translations", "TMP/bad.jsonl"], 'translations: not JSONL of {"id", "question"} lines'),
+])
+def test_mine_negatives_errors_are_one_line(tmp_path, args, message):
+    data = tmp_path / "tiny.json"
+    data.write_text('{"data": []}', encoding="utf-8")
+    (tmp_path / "bad.jsonl").write_text("{bad", encoding="utf-8")
+    out = tmp_path / "negatives.jsonl"
+    args = [a.replace("TMP", tmp_path.as_posix()) for a in args]
+    r = qa("mine-negatives", *(args if args[0] == "--data" else ["--data", str(data), *args]), "--output", str(out),
+           env={"QA_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(("translations", "message"), [
