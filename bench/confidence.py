@@ -1,14 +1,14 @@
 """Fit the answer confidence of `qa/reading/confidence.py` and choose its no-answer thresholds on the tuning set.
 
-    python -m bench.confidence [--dev2 data/eval/un-report-dev2.jsonl] [--write]
+    python -m bench.confidence [--data data/eval/un-report-dev2.jsonl ...] [--write]
 
 Each question with an answer gives (ln span probability, fused retrieval z-score of its passage, keyword
 coverage of an English question over it) and whether the document answers it; a logistic regression (L2,
 C=1, intercept not penalised) is fitted by Newton's method. Then, per language (questions with Chinese
 characters or not), the thresholds with the best F1 that withhold at most 5% of the answerable questions.
 It prints the fit and a cross-validated estimate of it; `--write` stores the fit and the thresholds in the configured
-reader folder's calibration.json (QA_READER_DIR, default qa/bundled/reader), where the pipeline reads them. The set it
-reads is a tuning set, so report accuracy on others (held-out DRCD, bench.run).
+reader folder's calibration.json (QA_READER_DIR, default qa/bundled/reader), where the pipeline reads them. The sets it
+reads (several are fitted as one) are tuning sets, so report accuracy on others (held-out DRCD, bench.run).
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def cross_validated(rows: list[dict], n_questions: int, n_answerable: int, folds
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev2", type=Path, default=EVAL / "un-report-dev2.jsonl")
+    parser.add_argument("--data", type=Path, nargs="+", default=[EVAL / "un-report-dev2.jsonl"],
+                        help="tuning sets fitted as one (default: dev2)")
     parser.add_argument("--write", action="store_true", help="store the fit and thresholds in the reader folder's "
                         "calibration.json")
     args = parser.parse_args(argv)
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.eval.backends import configured_pipeline
     from qa.eval.questions import load_dataset
 
-    questions = load_dataset(args.dev2)
+    questions = [q for path in args.data for q in load_dataset(path)]
     pipeline = configured_pipeline(Settings())
     rows = features(pipeline, questions)
     x, y = np.array([r["x"] for r in rows]), np.array([float(r["y"]) for r in rows])
@@ -132,11 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cross-validated (5 folds x 10 shuffles, fit and thresholds on the other folds): F1 {100 * cv_f1:.1f}, "
           f"{100 * cv_withheld:.1f}% of unanswerable questions withheld")
     if args.write:
-        print(f"written to {write_fit(pipeline, w, tz, te, args.dev2)}")
+        print(f"written to {write_fit(pipeline, w, tz, te, args.data)}")
     return 0
 
 
-def write_fit(pipeline, w: np.ndarray, chinese: float, other: float, dataset: Path) -> Path:
+def write_fit(pipeline, w: np.ndarray, chinese: float, other: float, datasets: list[Path]) -> Path:
     """The fit and thresholds (a hair below the lowest confidence kept) into the reader folder's calibration.json.
     The typical inputs are the ones the features were computed with: they stay as they were."""
     from datetime import UTC, datetime
@@ -148,8 +149,9 @@ def write_fit(pipeline, w: np.ndarray, chinese: float, other: float, dataset: Pa
     typical = {k: getattr(old, k) for k in TYPICAL} if old else TYPICAL
     weights = Weights(bias=round(w[0], 3), span_weight=round(w[1], 3), passage_weight=round(w[2], 3),
                       coverage_weight=round(w[3], 3), **typical)
-    name = str(dataset.resolve().relative_to(ROOT)) if dataset.resolve().is_relative_to(ROOT) else str(dataset)
-    new = Calibration(weights, math.floor(chinese * 1000) / 1000, math.floor(other * 1000) / 1000, fitted_on=name,
+    names = [str(d.resolve().relative_to(ROOT)) if d.resolve().is_relative_to(ROOT) else str(d) for d in datasets]
+    new = Calibration(weights, math.floor(chinese * 1000) / 1000, math.floor(other * 1000) / 1000,
+                      fitted_on=", ".join(names),
                       fitted=datetime.now(UTC).strftime("%Y-%m-%d"))
     return write_calibration(s.reader_dir, new)
 

@@ -189,6 +189,18 @@ def cmd_average_readers(args) -> int:
     return 0
 
 
+def _translations(data: list[Path], translations: list[Path]) -> dict[str, str]:
+    """The English translations (id -> question) of the training tools, once their files are known to exist."""
+    from qa.train.query_map import translations_of
+
+    if missing := [str(p) for p in [*data, *translations] if not p.is_file()]:
+        raise UserError(f"not found: {', '.join(missing)}")
+    try:
+        return translations_of(translations)
+    except (ValueError, KeyError) as exc:
+        raise UserError(f"translations: not JSONL of {{\"id\", \"question\"}} lines ({exc})") from exc
+
+
 def _training_index(path: Path, s):
     """A retrieval-only pipeline over one SQuAD file's paragraphs, indexed once under $QA_HOME/train/indexes."""
     from qa.eval import EvalError, squad_pipeline
@@ -203,17 +215,11 @@ def _training_index(path: Path, s):
 
 def cmd_mine_negatives(args) -> int:
     from qa.train.negatives import mine, write_rows
-    from qa.train.query_map import translations_of
 
-    if missing := [str(p) for p in [*args.data, *args.translations] if not p.is_file()]:
-        raise UserError(f"not found: {', '.join(missing)}")
     if args.depth < 1:
         raise UserError("--depth must be at least 1")
+    english = _translations(args.data, args.translations)
     s = settings_of(args)
-    try:
-        english = translations_of(args.translations)
-    except (ValueError, KeyError) as exc:
-        raise UserError(f"translations: not JSONL of {{\"id\", \"question\"}} lines ({exc})") from exc
     rows = []
     for path in args.data:
         pipeline = _training_index(path, s)
@@ -229,17 +235,12 @@ def cmd_mine_negatives(args) -> int:
 
 def cmd_train_query_map(args) -> int:
     from qa.retrieval.query_map import QueryMap
-    from qa.train.query_map import MapConfig, examples_from, fit_query_map, translations_of
+    from qa.train.query_map import MapConfig, examples_from, fit_query_map
 
-    if missing := [str(p) for p in [*args.data, *args.translations] if not p.is_file()]:
-        raise UserError(f"not found: {', '.join(missing)}")
+    english = _translations(args.data, args.translations)
     # the candidates come from the unmapped vectors: the map being fitted starts from the identity
     s = settings_of(args).model_copy(update={"map_english_queries": False})
     cfg = MapConfig(sentence_weight=s.sentence_weight)  # score passages as retrieval will
-    try:
-        english = translations_of(args.translations)
-    except (ValueError, KeyError) as exc:
-        raise UserError(f"translations: not JSONL of {{\"id\", \"question\"}} lines ({exc})") from exc
     examples = []
     for path in args.data:
         pipeline = _training_index(path, s)
