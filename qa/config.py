@@ -97,6 +97,9 @@ class Settings(BaseSettings):
                                       "map when it has no Chinese characters (packaged embedding model only)")
     require_question_numbers: bool = Field(True, description="do not read a passage that lacks a number the "
                                            "question names (a year, a count): it cannot answer it")
+    check_answer_kind: bool = Field(True, description="pass over spans of another kind than the question asks for "
+                                    "(a month for a day, an amount for a rate, a count of incidents for people; "
+                                    "qa/language/answer_kind.py) and read the next likely one")
     early_stop: bool = Field(True, description="stop reading once no unread passage could outrank the best answer")
     calibrate_confidence: bool = Field(True, description="score an answer with the reader folder's calibration.json "
                                        "(its span probability, its passage's retrieval score and an English "

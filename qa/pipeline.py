@@ -12,6 +12,7 @@ import numpy as np
 
 from embeddings.encoder import Embedder
 from qa.config import Settings
+from qa.language.answer_kind import excluding_kind
 from qa.language.bridge import bridged, load_glossary
 from qa.language.followup import Resolution, resolve
 from qa.language.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
@@ -141,12 +142,15 @@ class Pipeline:
         The top answer is withheld when its confidence (span probability, passage score and an English question's
         keyword coverage, `qa/reading/confidence.py`) is below the threshold; `no_answer_threshold` overrides the
         configured one for this call (eval asks with 0). `exclude` passes over spans known not to be the answer (a
-        follow-up's previous answer). `stop` is asked before each reader run: True raises ReadingStopped (the
-        client has gone).
+        follow-up's previous answer), as are spans of another kind than the question asks for (a month for a day,
+        a count of incidents for people: `QA_CHECK_ANSWER_KIND`, qa/language/answer_kind.py). `stop` is asked
+        before each reader run: True raises ReadingStopped (the client has gone).
         """
         question = self.check_question(question)
         self.load()
         s = self.settings
+        if s.check_answer_kind:
+            exclude = _either(exclude, excluding_kind(question))
         numbers = question_numbers(question) if s.require_question_numbers else []
         if numbers:
             hits = [h for h in hits if not missing_numbers(numbers, h.passage.text)]
@@ -325,6 +329,13 @@ class Pipeline:
     def passage(self, passage_id: str) -> Passage | None:
         self.load(with_reader=False)
         return passage_by_id(self.index, passage_id)
+
+
+def _either(first: Callable[[str], bool] | None, second: Callable[[str], bool] | None) -> Callable[[str], bool] | None:
+    """A span predicate true where either is (None where both are)."""
+    if first is None or second is None:
+        return first or second
+    return lambda text: first(text) or second(text)
 
 
 def _ms(seconds: float) -> float:

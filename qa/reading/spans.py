@@ -52,7 +52,8 @@ def decode_spans(
     """The most likely clean span of each window (offsets into `texts`). A pair's probability is start prob x
     end prob; the softmax includes token 0 ("no answer"), so a window the model thinks holds none gives its
     spans a tiny probability. Windows whose likely pairs leave nothing clean give no span. `exclude` passes over
-    spans a caller knows are not the answer (a follow-up's previous answer), so the next likely one is chosen."""
+    spans a caller knows are not the answer (a follow-up's previous answer, a span of another kind than the question
+    asks for) and the less likely ones overlapping them, so the next likely one elsewhere is chosen."""
     spans: list[Span] = []
     for w in range(start_logits.shape[0]):
         mask = windows.attention_mask[w].astype(bool)
@@ -74,12 +75,24 @@ def decode_spans(
             clean = clean_span(text, start, end)
             if clean[1] > clean[0]:
                 mass[clean] = mass.get(clean, 0.0) + math.exp(log_p)
-        if exclude is not None:
-            mass = {(s, e): p for (s, e), p in mass.items() if not exclude(text[s:e])}
-        if mass:
-            (start, end), p = max(mass.items(), key=lambda item: item[1])
+        best = _most_likely(mass, text, exclude)
+        if best is not None:
+            (start, end), p = best
             spans.append(Span(int(windows.text_index[w]), start, end, min(p, 1.0)))
     return spans
+
+
+def _most_likely(mass: dict[tuple[int, int], float], text: str,
+                 exclude: Callable[[str], bool] | None) -> tuple[tuple[int, int], float] | None:
+    """The most likely span `exclude` lets through and that overlaps no more likely excluded one: a span the
+    reader read with an excluded one ("27000" of "27000起") is the same answer read shorter, so it goes too."""
+    ruled_out: list[tuple[int, int]] = []  # only what `exclude` itself says: an overlap passes on no further
+    for (start, end), p in sorted(mass.items(), key=lambda item: item[1], reverse=True):
+        if exclude is not None and exclude(text[start:end]):
+            ruled_out.append((start, end))
+        elif not any(s < end and start < e for s, e in ruled_out):
+            return (start, end), p
+    return None
 
 
 def clean_span(text: str, start: int, end: int) -> tuple[int, int]:

@@ -177,6 +177,18 @@ def test_a_passage_lacking_the_year_a_question_names_is_not_read(variant):
     assert unchecked.unmatched_numbers == []
 
 
+def test_a_span_of_another_kind_than_asked_is_passed_over(variant):
+    # d31-043 (dev3), not in the report: asked for a month, the reader is sure of the year its passage gives
+    question = "可持续发展目标联合基金的“发展紧急事态”窗口是在哪个月开设的?"
+    checked, unchecked = (variant(check_answer_kind=on).ask(question, use_cache=False) for on in (True, False))
+    assert not unchecked.no_answer and unchecked.answers[0].text == "2022年"
+    assert checked.no_answer
+    # dev2-001: asked how many people, the count of people is still the answer
+    answered = variant(check_answer_kind=True).ask("Roughly how many people across the Sahel got humanitarian "
+                                                   "assistance from the UN in 2022?", use_cache=False)
+    assert not answered.no_answer and "2000萬人" in answered.answers[0].text
+
+
 def test_an_answer_is_scored_by_its_span_and_its_passage_together(variant):
     # dev2-176, not in the report: read alone, a count of countries in a passage about something else looks
     # like its answer
