@@ -127,6 +127,7 @@ class Pipeline:
     def read(
         self, question: str, hits: list[Hit], no_answer_threshold: float | None = None,
         exclude: Callable[[str], bool] | None = None, stop: Callable[[], bool] | None = None,
+        kind_of: str | None = None,
     ) -> tuple[list[Answer], bool, int]:
         """Answers from the first `read_k` hits' passages, best first; (answers, no_answer, tokens read).
 
@@ -142,15 +143,16 @@ class Pipeline:
         The top answer is withheld when its confidence (span probability, passage score and an English question's
         keyword coverage, `qa/reading/confidence.py`) is below the threshold; `no_answer_threshold` overrides the
         configured one for this call (eval asks with 0). `exclude` passes over spans known not to be the answer (a
-        follow-up's previous answer), as are spans of another kind than the question asks for (a month for a day,
-        a count of incidents for people: `QA_CHECK_ANSWER_KIND`, qa/language/answer_kind.py). `stop` is asked
-        before each reader run: True raises ReadingStopped (the client has gone).
+        follow-up's previous answer). Spans of another kind than the question asks for (a month for a day, a count
+        of incidents for people: `QA_CHECK_ANSWER_KIND`, qa/language/answer_kind.py) are ruled out with the shorter
+        readings of them (`decode_spans`); the kind is that of `kind_of` when given (a follow-up's own words: its
+        completed form also holds the question before it). `stop` is asked before each reader run: True raises
+        ReadingStopped (the client has gone).
         """
         question = self.check_question(question)
         self.load()
         s = self.settings
-        if s.check_answer_kind:
-            exclude = _either(exclude, excluding_kind(question))
+        rule_out = excluding_kind(kind_of or question) if s.check_answer_kind else None
         numbers = question_numbers(question) if s.require_question_numbers else []
         if numbers:
             hits = [h for h in hits if not missing_numbers(numbers, h.passage.text)]
@@ -162,7 +164,7 @@ class Pipeline:
         for asked, batch in self._batches(question, hits):
             if s.early_stop and best >= shares[batch[0]]:
                 break
-            spans, cost = self._read_batch(question, asked, [hits[i] for i in batch], exclude, stop)
+            spans, cost = self._read_batch(asked, [hits[i] for i in batch], exclude, rule_out, stop)
             tokens += cost
             for span in spans:
                 i = batch[span.text_index]
@@ -180,7 +182,8 @@ class Pipeline:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
 
-    def _read_batch(self, question: str, asked: str, hits: list[Hit], exclude: Callable[[str], bool] | None = None,
+    def _read_batch(self, asked: str, hits: list[Hit], exclude: Callable[[str], bool] | None = None,
+                    rule_out: Callable[[str], bool] | None = None,
                     stop: Callable[[], bool] | None = None) -> tuple[list[Span], int]:
         """(spans, tokens read): of a passage longer than one reader window, the window nearest its sentence
         closest to the question first, and its other windows only when no span there is
@@ -192,10 +195,10 @@ class Pipeline:
         first += [windows.nearest(t, sum(hits[t].focus) // 2) for t in range(len(hits)) if windowed[t]]
         rest = sorted(set(range(len(windows.text_index))) - set(first))
         _check(stop)
-        spans, cost = self.reader.read_windows(windows, sorted(first), texts, exclude)
+        spans, cost = self.reader.read_windows(windows, sorted(first), texts, exclude, rule_out)
         if rest and max((span.score for span in spans), default=0.0) < self.settings.read_window_confidence:
             _check(stop)
-            more, extra = self.reader.read_windows(windows, rest, texts, exclude)
+            more, extra = self.reader.read_windows(windows, rest, texts, exclude, rule_out)
             return spans + more, cost + extra
         return spans, cost
 
@@ -278,7 +281,7 @@ class Pipeline:
         t0 = time.perf_counter()
         asked = resolution.resolved if resolution is not None else question
         exclude = resolution.repeats if resolution is not None and resolution.follows else None
-        answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold, exclude, stop)
+        answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold, exclude, stop, kind_of=question)
         read_ms = _ms(time.perf_counter() - t0)
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": round(retrieve_ms + read_ms, 1)}
         unmatched = []  # why there is no answer, when the question's numbers are
@@ -329,13 +332,6 @@ class Pipeline:
     def passage(self, passage_id: str) -> Passage | None:
         self.load(with_reader=False)
         return passage_by_id(self.index, passage_id)
-
-
-def _either(first: Callable[[str], bool] | None, second: Callable[[str], bool] | None) -> Callable[[str], bool] | None:
-    """A span predicate true where either is (None where both are)."""
-    if first is None or second is None:
-        return first or second
-    return lambda text: first(text) or second(text)
 
 
 def _ms(seconds: float) -> float:

@@ -113,12 +113,15 @@ class Reader:
         return make_windows(self.tokenizer, question, texts, self.settings.max_length, self.settings.stride)
 
     def read_windows(self, windows: Windows, rows: list[int], texts: list[str],
-                     exclude: Callable[[str], bool] | None = None) -> tuple[list[Span], int]:
-        """The best span of each of these windows (offsets into `texts`), and the tokens read."""
+                     exclude: Callable[[str], bool] | None = None,
+                     rule_out: Callable[[str], bool] | None = None) -> tuple[list[Span], int]:
+        """The best span of each of these windows (offsets into `texts`), and the tokens read; `exclude`,
+        `rule_out`: see `decode_spans`."""
         self.load()
         chosen = windows.subset(rows)
         start_logits, end_logits = self.logits(chosen)
-        spans = decode_spans(start_logits, end_logits, chosen, texts, self.settings.max_answer_chars, exclude=exclude)
+        spans = decode_spans(start_logits, end_logits, chosen, texts, self.settings.max_answer_chars, exclude=exclude,
+                             rule_out=rule_out)
         return spans, chosen.tokens
 
 

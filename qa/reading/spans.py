@@ -48,12 +48,14 @@ def decode_spans(
     max_answer_chars: int = 40,
     top_n: int = 20,
     exclude: Callable[[str], bool] | None = None,
+    rule_out: Callable[[str], bool] | None = None,
 ) -> list[Span]:
     """The most likely clean span of each window (offsets into `texts`). A pair's probability is start prob x
     end prob; the softmax includes token 0 ("no answer"), so a window the model thinks holds none gives its
     spans a tiny probability. Windows whose likely pairs leave nothing clean give no span. `exclude` passes over
-    spans a caller knows are not the answer (a follow-up's previous answer, a span of another kind than the question
-    asks for) and the less likely ones overlapping them, so the next likely one elsewhere is chosen."""
+    spans a caller knows are not the answer (a follow-up's previous answer), so the next likely one is chosen;
+    `rule_out` also the less likely spans overlapping one it rules out (a span of another kind than the question
+    asks for: "27000" of "27000起" is the same answer read shorter)."""
     spans: list[Span] = []
     for w in range(start_logits.shape[0]):
         mask = windows.attention_mask[w].astype(bool)
@@ -75,22 +77,23 @@ def decode_spans(
             clean = clean_span(text, start, end)
             if clean[1] > clean[0]:
                 mass[clean] = mass.get(clean, 0.0) + math.exp(log_p)
-        best = _most_likely(mass, text, exclude)
+        best = _most_likely(mass, text, exclude, rule_out)
         if best is not None:
             (start, end), p = best
             spans.append(Span(int(windows.text_index[w]), start, end, min(p, 1.0)))
     return spans
 
 
-def _most_likely(mass: dict[tuple[int, int], float], text: str,
-                 exclude: Callable[[str], bool] | None) -> tuple[tuple[int, int], float] | None:
-    """The most likely span `exclude` lets through and that overlaps no more likely excluded one: a span the
-    reader read with an excluded one ("27000" of "27000起") is the same answer read shorter, so it goes too."""
-    ruled_out: list[tuple[int, int]] = []  # only what `exclude` itself says: an overlap passes on no further
+def _most_likely(mass: dict[tuple[int, int], float], text: str, exclude: Callable[[str], bool] | None,
+                 rule_out: Callable[[str], bool] | None) -> tuple[tuple[int, int], float] | None:
+    """The most likely span neither predicate passes over and that overlaps no more likely span `rule_out` rules out
+    (an overlap itself passes on no further, so a long span does not take the rest of the window along)."""
+    ruled_out: list[tuple[int, int]] = []
     for (start, end), p in sorted(mass.items(), key=lambda item: item[1], reverse=True):
-        if exclude is not None and exclude(text[start:end]):
+        span = text[start:end]
+        if rule_out is not None and rule_out(span):
             ruled_out.append((start, end))
-        elif not any(s < end and start < e for s, e in ruled_out):
+        elif not (exclude is not None and exclude(span) or any(s < end and start < e for s, e in ruled_out)):
             return (start, end), p
     return None
 

@@ -10,6 +10,7 @@ from qa.documents.load import BUNDLED_CORPUS, load_corpus
 from qa.language.text import QuestionError
 from qa.pipeline import Pipeline
 from qa.storage.collection import build_index
+from qa.types import Turn
 
 
 @pytest.mark.parametrize(
@@ -187,6 +188,15 @@ def test_a_span_of_another_kind_than_asked_is_passed_over(variant):
     answered = variant(check_answer_kind=True).ask("Roughly how many people across the Sahel got humanitarian "
                                                    "assistance from the UN in 2022?", use_cache=False)
     assert not answered.no_answer and "2000萬人" in answered.answers[0].text
+
+
+def test_a_follow_up_is_checked_for_the_kind_its_own_words_ask(variant):
+    # conv-021: the completed question also holds the first one's "多少名" (people); the follow-up asks a count of
+    # missions, and "19個特派團" must not be ruled out as a count of things
+    history = [Turn("user", "有多少名聯合國警察在幫助加強國家警務能力?"), Turn("assistant", "10000多名聯合國警察")]
+    result = variant(check_answer_kind=True).ask("分布在多少個特派團?", history=history, use_cache=False)
+    assert result.resolved_question != "分布在多少個特派團?"
+    assert not result.no_answer and "19個" in result.answers[0].text
 
 
 def test_an_answer_is_scored_by_its_span_and_its_passage_together(variant):

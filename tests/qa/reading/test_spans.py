@@ -76,7 +76,7 @@ def test_decoded_spans_are_clean():
     assert abs(span.score - 0.9 * (0.7 + 0.2)) < 1e-6
 
 
-def test_an_excluded_span_takes_the_less_likely_spans_overlapping_it_along():
+def test_a_ruled_out_span_takes_the_less_likely_spans_overlapping_it_along():
     text = "衝突中發生27000起嚴重侵害,226人遇難。"
     n27, qi, n226, ren = text.index("2"), text.index("起"), text.index("226"), text.index("人")
     start = _logits(len(text), {n27: 0.7, n226: 0.3})
@@ -84,7 +84,10 @@ def test_an_excluded_span_takes_the_less_likely_spans_overlapping_it_along():
     [kept] = decode_spans(start, end, _char_windows(text), [text])
     assert text[kept.start : kept.end] == "27000起"
     # "27000起" ruled out: "27000" (0.21) is the same answer read shorter, so "226人" (0.03) is chosen
-    [other] = decode_spans(start, end, _char_windows(text), [text], exclude=lambda span: span.endswith("起"))
+    [other] = decode_spans(start, end, _char_windows(text), [text], rule_out=lambda span: span.endswith("起"))
     assert text[other.start : other.end] == "226人"
     assert abs(other.score - 0.3 * 0.1) < 1e-6
-    assert decode_spans(start, end, _char_windows(text), [text], exclude=lambda span: True) == []
+    assert decode_spans(start, end, _char_windows(text), [text], rule_out=lambda span: True) == []
+    # a span `exclude` passes over (a follow-up's previous answer) takes nothing along: the next likely one is read
+    [shorter] = decode_spans(start, end, _char_windows(text), [text], exclude=lambda span: span.endswith("起"))
+    assert text[shorter.start : shorter.end] == "27000"
