@@ -97,6 +97,9 @@ class Settings(BaseSettings):
                                       "map when it has no Chinese characters (packaged embedding model only)")
     require_question_numbers: bool = Field(True, description="do not read a passage that lacks a number the "
                                            "question names (a year, a count): it cannot answer it")
+    require_question_names: bool = Field(True, description="do not read a passage that lacks a place or body a "
+                                         "Chinese question names (CC-CEDICT's proper nouns, either script; one in a "
+                                         "quarter of the corpus's passages is its subject and not asked of them)")
     check_answer_kind: bool = Field(True, description="pass over spans of another kind than the question asks for "
                                     "(a month for a day, an amount for a rate, a count of incidents for people; "
                                     "qa/language/answer_kind.py) and read the next likely one")

@@ -15,6 +15,7 @@ from qa.config import Settings
 from qa.language.answer_kind import excluding_kind
 from qa.language.bridge import bridged, load_glossary
 from qa.language.followup import Resolution, resolve
+from qa.language.names import SUBJECT_SHARE, Name, load_names, missing_names, question_names
 from qa.language.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
 from qa.language.script import in_script, script_of
 from qa.language.text import QuestionError, check_question, has_cjk, normalize_answer
@@ -45,6 +46,7 @@ class Pipeline:
         self.index: PassageStore | None = None
         self.retriever: HybridRetriever | None = None
         self._answers = LruCache(s.answer_cache)
+        self._shares = LruCache(4096)  # (index version, a name) -> the share of passages naming it
         self._scripts: dict[str, str | None] = {}  # passage id -> its script, worked out once
         self.calibration: Calibration | None = None  # the reader folder's, with the settings' thresholds (at load)
         self._query_map: QueryMap | None = None  # the English query map, when on and fitted for the embedder
@@ -71,6 +73,8 @@ class Pipeline:
             self.calibration = calibration_for(s)
         if s.expand_english or (with_reader and (s.bridge_english or s.calibrate_confidence)):
             load_glossary()  # ~2 s, once (cached): not on the first English question
+        if with_reader and s.require_question_names:
+            load_names()  # ~3 s, once (cached): not on the first question
         return self
 
     def _switched(self) -> bool:
@@ -138,8 +142,10 @@ class Pipeline:
         no span there (probability <= 1) could outrank it, so the top answer is the one reading all
         `read_k` would give (`QA_EARLY_STOP=false` reads them all, for more runner-up answers).
         A question in the other Chinese script than a passage is read in the passage's script
-        (`QA_FOLD_QUESTION_SCRIPT`). A passage lacking a number the question names is not read, and an
-        answer that only restates one is dropped (`QA_REQUIRE_QUESTION_NUMBERS`, `qa/language/numbers.py`).
+        (`QA_FOLD_QUESTION_SCRIPT`). A passage lacking a number the question names is not read (an
+        answer that only restates one is dropped: `QA_REQUIRE_QUESTION_NUMBERS`, `qa/language/numbers.py`), nor one
+        lacking a name a Chinese question names, unless the corpus's subject (`QA_REQUIRE_QUESTION_NAMES`,
+        `qa/language/names.py`).
         The top answer is withheld when its confidence (span probability, passage score and an English question's
         keyword coverage, `qa/reading/confidence.py`) is below the threshold; `no_answer_threshold` overrides the
         configured one for this call (eval asks with 0). `exclude` passes over spans known not to be the answer (a
@@ -156,6 +162,9 @@ class Pipeline:
         numbers = question_numbers(question) if s.require_question_numbers else []
         if numbers:
             hits = [h for h in hits if not missing_numbers(numbers, h.passage.text)]
+        names = self.asked_names(question) if s.require_question_names else []
+        if names:
+            hits = [h for h in hits if not missing_names(names, _with_headings(h.passage))]
         hits = hits[: s.read_k]
         shares = np.exp([s.passage_rank_weight * h.score for h in hits])
         shares = shares / shares.sum() if len(hits) else shares
@@ -181,6 +190,21 @@ class Pipeline:
         if not ranked or ranked[0].score < threshold:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
+
+    def asked_names(self, question: str) -> list[Name]:
+        """The names a Chinese question names that are not the corpus's subject (`qa/language/names.py`)."""
+        if not has_cjk(question):
+            return []
+        version = self.index.version()
+        out = []
+        for name in question_names(question):
+            share = self._shares.get((version, name.key))
+            if share is None:
+                share = self.index.share_holding(name.forms)
+                self._shares.put((version, name.key), share)
+            if share < SUBJECT_SHARE:
+                out.append(name)
+        return out
 
     def _read_batch(self, asked: str, hits: list[Hit], exclude: Callable[[str], bool] | None = None,
                     rule_out: Callable[[str], bool] | None = None,
@@ -332,6 +356,13 @@ class Pipeline:
     def passage(self, passage_id: str) -> Passage | None:
         self.load(with_reader=False)
         return passage_by_id(self.index, passage_id)
+
+
+def _with_headings(passage: Passage) -> str:
+    """A passage's text with what heads it (its box, heading, section and document titles): a box on Yemen may name
+    Yemen only in its title."""
+    heads = (passage.box, passage.heading, passage.section, passage.document.title if passage.document else None)
+    return "\n".join([passage.text, *(h for h in heads if h)])
 
 
 def _ms(seconds: float) -> float:

@@ -64,6 +64,10 @@ class PassageStore(Protocol):
         """The BM25 score of each of these passages (absent: no term in common)."""
         ...
 
+    def share_holding(self, forms: tuple[str, ...]) -> float:
+        """The share of all passages that hold any of these words (folded, qa/language/text.py; by their bigrams)."""
+        ...
+
     def unit_scores(self, query: np.ndarray, ids: list[str]) -> dict[str, np.ndarray]:
         """Per passage id: the query's inner product with its own vector, then with each of its sentences'
         in order (scores, not vectors: a remote store sends 1/384 of the bytes)."""

@@ -142,6 +142,12 @@ class LoadedIndex:
         scores = self._keyword_scores(question)
         return {pid: float(scores[self._rows[pid]]) for pid in ids if pid in self._rows}
 
+    def share_holding(self, forms: tuple[str, ...]) -> float:
+        if not self.passages:
+            return 0.0
+        rows = [self.sparse.holding(form) for form in forms]
+        return len(np.unique(np.concatenate(rows))) / len(self.passages) if rows else 0.0
+
     def _unit_rows(self, pid: str) -> list[int]:
         """The passage's own row, then its sentences' rows."""
         return [self._rows[pid]] + self.sentence_rows[self._rows[pid]]

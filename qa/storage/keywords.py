@@ -17,10 +17,22 @@ _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 _PUNCT = set("，。、；：？！「」『』《》（）()[]【】〈〉“”‘’…—-·,.;:?!'\"/ ")
 
 
+def _units(text: str) -> list[str]:
+    """The characters of folded text, punctuation left out; a Latin/digit run counts as one."""
+    return [u for u in _WORD.findall(fold(text)) if u not in _PUNCT]
+
+
 def terms(text: str) -> list[str]:
     """Character unigrams and bigrams of folded text; Latin/digit runs count as one character."""
-    units = [u for u in _WORD.findall(fold(text)) if u not in _PUNCT]
+    units = _units(text)
     return units + [a + b for a, b in zip(units, units[1:])]
+
+
+def bigrams(text: str) -> list[str]:
+    """The character bigrams of folded text (its one character, when that is all), once each: what a passage
+    holding it holds."""
+    units = _units(text)
+    return list(dict.fromkeys([a + b for a, b in zip(units, units[1:])] or units))
 
 
 class SparseIndex:
@@ -51,6 +63,18 @@ class SparseIndex:
         order = np.argsort(col, kind="stable")
         self.rows, self.weights = row[order], weight[order]
         self.starts = np.concatenate([[0], np.cumsum(df)])  # term j's run: starts[j]:starts[j + 1]
+
+    def holding(self, text: str) -> np.ndarray:
+        """The passages (rows) holding every bigram of `text` (its one character, when that is all): those where it
+        occurs, but for the rare passage with its bigrams apart."""
+        rows: np.ndarray | None = None
+        for term in bigrams(text):
+            j = self.vocab.get(term)
+            if j is None:
+                return np.zeros(0, dtype=np.int64)
+            run = self.rows[self.starts[j]:self.starts[j + 1]]
+            rows = run if rows is None else np.intersect1d(rows, run)
+        return np.unique(rows) if rows is not None else np.zeros(0, dtype=np.int64)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (each distinct query term counted once)."""

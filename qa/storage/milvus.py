@@ -32,7 +32,7 @@ import numpy as np
 from qa.config import Settings
 from qa.lru import LruCache
 from qa.storage.base import UNITS_PER_PASSAGE
-from qa.storage.keywords import terms
+from qa.storage.keywords import bigrams, terms
 from qa.storage.layout import IndexUnusableError
 from qa.types import Document, Passage
 
@@ -76,12 +76,16 @@ def client_for(settings: Settings):
     return _client(milvus_uri(settings), settings.milvus_token)
 
 
+def _hashed(term: str) -> str:
+    return "t" + hashlib.blake2b(term.encode("utf-8"), digest_size=4).hexdigest()
+
+
 def keyword_text(text: str, distinct: bool = False) -> str:
     """qa/storage/keywords.py's terms as space-separated hex hashes (a question's terms once each, as there)."""
     found = terms(text)
     if distinct:
         found = list(dict.fromkeys(found))
-    return " ".join("t" + hashlib.blake2b(t.encode("utf-8"), digest_size=4).hexdigest() for t in found)
+    return " ".join(_hashed(t) for t in found)
 
 
 def _quoted(values: Iterable[str]) -> str:
@@ -106,6 +110,7 @@ class MilvusStore:
         self.kind = f"milvus-{self.index_kind}"
         self.remote = True
         self._vectors = LruCache(settings.milvus_vector_cache)  # (version, pid) -> its units' vectors, in seq order
+        self._shares = LruCache(1024)  # (version, a name's forms) -> the share of passages holding it
 
     def exists(self) -> bool:
         return all(self.client.has_collection(c) for c in (self.passages_c, self.units_c, self.docs_c))
@@ -176,6 +181,22 @@ class MilvusStore:
     def keyword_scores(self, question: str, ids: list[str]) -> dict[str, float]:
         text = keyword_text(question, distinct=True)
         return dict(self._bm25(text, len(ids), f"pid in {_quoted(ids)}")) if text and ids else {}
+
+    def share_holding(self, forms: tuple[str, ...]) -> float:
+        """Counted by Milvus over the keyword field: passages with every bigram of a form (qa/storage/keywords.py's
+        `holding`); once per content version."""
+        key = (self.version(), forms)
+        share = self._shares.get(key)
+        if share is None:
+            either = []
+            for form in forms:
+                either.append(" and ".join(f'terms like "%{_hashed(t)}%"' for t in bigrams(form)))
+            total = self.count()
+            held = self.client.query(self.passages_c, filter=" or ".join(f"({e})" for e in either if e),
+                                     output_fields=["count(*)"])[0]["count(*)"] if total and any(either) else 0
+            share = int(held) / total if total else 0.0
+            self._shares.put(key, share)
+        return share
 
     def unit_scores(self, query: np.ndarray, ids: list[str]) -> dict[str, np.ndarray]:
         """Scored here from the passages' unit vectors, fetched once per content version: the dev set measured
