@@ -15,7 +15,7 @@ from qa.config import Settings
 from qa.language.answer_kind import excluding_kind
 from qa.language.bridge import bridged, load_glossary
 from qa.language.followup import Resolution, resolve
-from qa.language.names import SUBJECT_SHARE, Name, load_names, missing_names, question_names
+from qa.language.names import SUBJECT_SHARE, Name, asked_names, load_names, missing_names
 from qa.language.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
 from qa.language.script import in_script, script_of
 from qa.language.text import QuestionError, check_question, has_cjk, normalize_answer
@@ -193,18 +193,16 @@ class Pipeline:
 
     def asked_names(self, question: str) -> list[Name]:
         """The names a Chinese question names that are not the corpus's subject (`qa/language/names.py`)."""
-        if not has_cjk(question):
-            return []
-        version = self.index.version()
-        out = []
-        for name in question_names(question):
-            share = self._shares.get((version, name.key))
-            if share is None:
-                share = self.index.share_holding(name.forms)
-                self._shares.put((version, name.key), share)
-            if share < SUBJECT_SHARE:
-                out.append(name)
-        return out
+        return asked_names(question, self._subject) if has_cjk(question) else []
+
+    def _subject(self, name: Name) -> bool:
+        """Whether the corpus's passages share the name widely (SUBJECT_SHARE), so a passage may leave it unsaid."""
+        key = (self.index.version(), name.key)
+        share = self._shares.get(key)
+        if share is None:
+            share = self.index.share_holding(name.forms)
+            self._shares.put(key, share)
+        return share >= SUBJECT_SHARE
 
     def _read_batch(self, asked: str, hits: list[Hit], exclude: Callable[[str], bool] | None = None,
                     rule_out: Callable[[str], bool] | None = None,

@@ -6,22 +6,24 @@ there the reader is sure of the figure the passage does give. So, as a passage l
 not read (qa/language/numbers.py), neither is one lacking a name it names.
 
 Names are CC-CEDICT's proper nouns (capitalised pinyin: 非洲, 哥倫比亞, 敘利亞) that are not also common words (時代,
-成功), found by segmenting the question over the whole dictionary (fewest words, then fewest single characters), so
-"中國城市" reads 中國 + 城市, not the name 中國城. A name is held by a passage that has it, or another spelling of the
-same place (衣索比亞 = 埃塞俄比亞: the same first English gloss), in either script, in its text or its headings.
+成功), found among the words jieba cuts the question into by its dictionary's frequencies, so "中國城市" reads
+中國 + 城市 (not the name 中國城) and "是非洲國家" 是 + 非洲 (not 是非). A name is held by a passage that has it, or
+another spelling of the same place (衣索比亞 = 埃塞俄比亞: the same first English gloss), in either script, in its
+text or its headings.
 A name the corpus's passages share widely is its subject (聯合國 in a quarter or more of the UN report): passages
-leave it unsaid, so it is not asked of them (`SUBJECT_SHARE`).
+leave it unsaid, so it is not asked of them (`SUBJECT_SHARE`), nor inside another name (聯合國大會 is held by 大會).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from functools import cache
 from typing import NamedTuple
 
 from qa.language.bridge import cedict_entries
 from qa.language.text import fold
 
-MAX_WORD = 12  # characters in the longest dictionary word the segmenter tries
 # passages holding a name, as a share of the corpus's, above which it is the corpus's subject: the report's 聯合國 is in
 # 44% of its passages, 非洲 (a name its unanswerable questions turn on) in 12%; chosen between them on the report alone
 SUBJECT_SHARE = 0.25
@@ -32,21 +34,16 @@ class Name(NamedTuple):
     forms: tuple[str, ...]  # every spelling that counts, folded: the name and the dictionary's other names for it
 
 
-class _Dictionary(NamedTuple):
-    words: frozenset[str]  # every CC-CEDICT headword, folded
-    names: dict[str, tuple[str, ...]]  # a proper noun (2+ characters, not also a common word) -> its forms
-
-
 @cache
-def load_names() -> _Dictionary:
-    """CC-CEDICT's headwords and proper nouns, folded (~2 s once; cached)."""
-    words: set[str] = set()
+def load_names() -> dict[str, tuple[str, ...]]:
+    """CC-CEDICT's proper nouns of 2+ characters that are not also common words, folded, each with its forms; and
+    jieba's dictionary loaded (~3 s once; cached)."""
+    _jieba()
     common: set[str] = set()
     glosses: dict[str, set[str]] = {}  # a proper noun -> its first English glosses
     by_gloss: dict[str, set[str]] = {}
     for traditional, simplified, name, phrases in cedict_entries():
         for word in {fold(traditional), fold(simplified)}:
-            words.add(word)
             if not name:
                 common.add(word)
             elif len(word) >= 2 and phrases:
@@ -57,36 +54,56 @@ def load_names() -> _Dictionary:
         if word not in common:
             same = {other for gloss in firsts for other in by_gloss[gloss]}
             names[word] = (word, *sorted(same - {word}))
-    return _Dictionary(frozenset(words), names)
+    return names
 
 
 def segment(text: str) -> list[str]:
-    """`text` cut into dictionary words (a character outside any stands alone): the fewest words, then the fewest
-    single characters."""
-    words = load_names().words
-    n = len(text)
-    cost: list[tuple[int, int] | None] = [(0, 0)] + [None] * n
-    back = [0] * (n + 1)
-    for end in range(1, n + 1):
-        for start in range(max(0, end - MAX_WORD), end):
-            if end - start > 1 and text[start:end] not in words:
-                continue
-            here = cost[start]
-            candidate = (here[0] + 1, here[1] + (end - start == 1))
-            if cost[end] is None or candidate < cost[end]:
-                cost[end], back[end] = candidate, start
-    out, end = [], n
-    while end:
-        out.append(text[back[end]:end])
-        end = back[end]
-    return out[::-1]
+    """`text` (folded) cut into words by jieba's dictionary and word frequencies (no guessing of unknown words)."""
+    return _jieba().lcut(text, HMM=False)
+
+
+@cache
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # its start-up notes are not the user's concern
+    jieba.initialize()  # ~1 s; it keeps its prefix dictionary in the temp folder
+    return jieba
 
 
 def question_names(question: str) -> list[Name]:
     """The proper names the question names, each once, in order."""
-    names = load_names().names
+    names = load_names()
     found = dict.fromkeys(word for word in segment(fold(question)) if word in names)
     return [Name(word, names[word]) for word in found]
+
+
+def asked_names(question: str, is_subject: Callable[[Name], bool]) -> list[Name]:
+    """The names the question names that are not the corpus's subject (`is_subject`), each also held without a
+    subject inside it."""
+    out = []
+    for name in question_names(question):
+        if is_subject(name):
+            continue
+        for inner in inner_names(name):
+            if is_subject(inner):
+                name = leaving_unsaid(name, inner)
+        out.append(name)
+    return out
+
+
+def inner_names(name: Name) -> list[Name]:
+    """The names inside a name (聯合國 in 聯合國大會)."""
+    names, key = load_names(), name.key
+    found = dict.fromkeys(key[i:j] for i in range(len(key)) for j in range(i + 2, len(key) + 1)
+                          if key[i:j] in names and key[i:j] != key)
+    return [Name(word, names[word]) for word in found]
+
+
+def leaving_unsaid(name: Name, subject: Name) -> Name:
+    """The name, also held by a passage that leaves the subject inside it unsaid (聯合國大會 as 大會)."""
+    rest = [form.replace(subject.key, "") for form in name.forms if subject.key in form]
+    return name._replace(forms=tuple(dict.fromkeys([*name.forms, *(r for r in rest if len(r) >= 2)])))
 
 
 def missing_names(names: list[Name], text: str) -> list[Name]:

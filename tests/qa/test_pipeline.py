@@ -178,6 +178,21 @@ def test_a_passage_lacking_the_year_a_question_names_is_not_read(variant):
     assert unchecked.unmatched_numbers == []
 
 
+def test_a_passage_lacking_a_place_the_question_names_is_not_read(variant):
+    # d31-041 (dev3), not in the report: p23 gives the 4億多 new users, and says nothing of Africa
+    question = "去年新上網的4億多用戶當中,有多少來自非洲?"
+    checked, unchecked = (variant(require_question_names=on).ask(question, use_cache=False) for on in (True, False))
+    assert not unchecked.no_answer and unchecked.answers[0].passage.paragraph == 23
+    assert checked.no_answer
+    # 聯合國 is in 44% of the report's passages, its subject: a passage need not say it (dev2-107, p60)
+    pipeline = variant(require_question_names=True)
+    assert pipeline.asked_names(question)[0].key == "非洲"
+    asked = "聯合國召集會員國參加的是全球減少災害風險平台的第幾屆會議?"
+    assert pipeline.asked_names(asked) == []
+    answered = pipeline.ask(asked, use_cache=False)
+    assert not answered.no_answer and answered.answers[0].passage.paragraph == 60
+
+
 def test_a_span_of_another_kind_than_asked_is_passed_over(variant):
     # d31-043 (dev3), not in the report: asked for a month, the reader is sure of the year its passage gives
     question = "可持续发展目标联合基金的“发展紧急事态”窗口是在哪个月开设的?"

@@ -60,6 +60,9 @@ def test_same_hits_as_faiss_and_a_manifest(doc_settings, embedder):
             assert g.dense_score == pytest.approx(w.dense_score, abs=1e-4)
             assert g.sparse_score == pytest.approx(w.sparse_score, rel=0.05)  # Milvus's BM25 statistics
     store = open_index(doc_settings)
+    for forms in [("教育",), ("学校", "大橋"), ("雨",), ("火星",)]:  # as qa/language/names.py asks for a name
+        assert store.share_holding(forms) == open_index(faiss_settings).share_holding(forms), forms
+    assert store.share_holding(("学校", "大橋")) == 0.5
     assert store.by_id("doc:bridge").text == DOC[2]["text"] and store.by_id("nope") is None
     assert [(d.id, d.file, d.passages) for d in store.documents()] == [("doc", "doc.jsonl", 4)]
     only = HybridRetriever(store, embedder).search("大桥什么时候开工?", 4, documents=["doc"])

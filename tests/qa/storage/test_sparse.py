@@ -34,3 +34,11 @@ def test_cjk_detection_and_sentences():
     assert has_cjk("What is 聯合國?") and not has_cjk("What is the UN?")
     assert split_sentences("一。二;三") == ["一。", "二;", "三"]
     assert split_sentences("沒有句號") == ["沒有句號"]
+
+
+def test_passages_holding_a_word_are_found_by_its_bigrams():
+    index = SparseIndex(["非洲的發展", "洲非", "歐洲", "埃塞俄比亞和非洲"])
+    assert index.holding("非洲").tolist() == [0, 3]  # not "洲非": its characters, not the word
+    assert index.holding("埃塞俄比亚").tolist() == [3]
+    assert index.holding("非").tolist() == [0, 1, 3]
+    assert index.holding("美國").tolist() == [] and index.holding("").tolist() == []
