@@ -131,7 +131,7 @@ class Pipeline:
     def read(
         self, question: str, hits: list[Hit], no_answer_threshold: float | None = None,
         exclude: Callable[[str], bool] | None = None, stop: Callable[[], bool] | None = None,
-        kind_of: str | None = None,
+        own_words: str | None = None,
     ) -> tuple[list[Answer], bool, int]:
         """Answers from the first `read_k` hits' passages, best first; (answers, no_answer, tokens read).
 
@@ -151,18 +151,18 @@ class Pipeline:
         configured one for this call (eval asks with 0). `exclude` passes over spans known not to be the answer (a
         follow-up's previous answer). Spans of another kind than the question asks for (a month for a day, a count
         of incidents for people: `QA_CHECK_ANSWER_KIND`, qa/language/answer_kind.py) are ruled out with the shorter
-        readings of them (`decode_spans`); the kind is that of `kind_of` when given (a follow-up's own words: its
-        completed form also holds the question before it). `stop` is asked before each reader run: True raises
-        ReadingStopped (the client has gone).
+        readings of them (`decode_spans`). The kind and the names are those of `own_words` when given (a follow-up as
+        asked: its completed form also holds the question before it, whose place "那在阿富汗呢?" replaces). `stop` is
+        asked before each reader run: True raises ReadingStopped (the client has gone).
         """
         question = self.check_question(question)
         self.load()
         s = self.settings
-        rule_out = excluding_kind(kind_of or question) if s.check_answer_kind else None
+        rule_out = excluding_kind(own_words or question) if s.check_answer_kind else None
         numbers = question_numbers(question) if s.require_question_numbers else []
         if numbers:
             hits = [h for h in hits if not missing_numbers(numbers, h.passage.text)]
-        names = self.asked_names(question) if s.require_question_names else []
+        names = self.asked_names(own_words or question) if s.require_question_names else []
         if names:
             hits = [h for h in hits if not missing_names(names, _with_headings(h.passage))]
         hits = hits[: s.read_k]
@@ -303,7 +303,7 @@ class Pipeline:
         t0 = time.perf_counter()
         asked = resolution.resolved if resolution is not None else question
         exclude = resolution.repeats if resolution is not None and resolution.follows else None
-        answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold, exclude, stop, kind_of=question)
+        answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold, exclude, stop, own_words=question)
         read_ms = _ms(time.perf_counter() - t0)
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": round(retrieve_ms + read_ms, 1)}
         unmatched = []  # why there is no answer, when the question's numbers are

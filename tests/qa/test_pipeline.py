@@ -250,3 +250,12 @@ def test_answers_from_a_weaker_passage_need_a_surer_span_the_more_retrieval_coun
     assert sharp.hits[0].passage.paragraph == flat.hits[0].passage.paragraph == 82  # p82 names it: Bougainville
     assert sharp.answers[0].text == "布干維爾和平進程" and sharp.answers[0].passage.paragraph == 82
     assert flat.answers[0].passage.paragraph != 82  # a surer span in a weaker passage outranks it at weight 1
+
+
+def test_a_follow_up_asks_the_names_of_its_own_words(variant):
+    # conv-010: the completed question still names Ukraine, the place "那在阿富汗呢?" replaces; p9 names only Afghanistan
+    history = [Turn("user", "聯合國在烏克蘭通過人道主義應急計劃為多少人提供了支持?"),
+               Turn("assistant", "在烏克蘭,聯合國為近1600萬人提供了支持。")]
+    result = variant(require_question_names=True).ask("那在阿富汗呢?", history=history, use_cache=False)
+    assert "烏克蘭" in result.resolved_question
+    assert not result.no_answer and result.answers[0].text == "2600多萬人" and result.answers[0].passage.paragraph == 9
