@@ -1,11 +1,11 @@
 """The kind of answer a question asks for, and spans that cannot be one.
 
 A question the document does not answer still finds a passage on its topic, and there the reader is often sure of a
-span of the wrong kind: asked on what date a truce began, it gives the month the passage has ("2022年7月"); asked how
-many children were killed, a count of incidents ("27000起"); asked for a rate, an amount ("80億"); asked how much
-income, a count ("2000個"). Such a span is passed over as a follow-up's previous answer is (`decode_spans`'s
-`exclude`), so a window gives its most likely span that could be the answer, and a question whose passages hold
-none is withheld at the low confidence of what is left.
+span of the wrong kind: asked on what date a truce began, it gives the month the passage has ("2022年7月"), or once
+that is ruled out an amount ("80億"); asked how many children were killed, a count of incidents ("27000起"); asked
+for a rate, an amount ("80億"); asked how much income, a count ("2000個"). Such a span is passed over as a
+follow-up's previous answer is (`decode_spans`'s `exclude`), so a window gives its most likely span that could be the
+answer, and a question whose passages hold none is withheld at the low confidence of what is left.
 
 Only what is clearly of another kind is ruled out: a span with no unit, or with one this module does not know,
 passes; so the check errs towards answering. Units are read from Chinese and English spans alike.
@@ -51,6 +51,8 @@ _PEOPLE = re.compile(r"[人名位員员口戶户兵]|\b(?:people|persons?|childr
 _THINGS = re.compile(rf"{_NUMBER}\s*[多餘余萬万億亿千百]*\s*(?:[起次個个件所座家艘架輛辆條条場场項项噸吨國国]|"
                      r"\b(?:incidents?|attacks?|cases?|countries|times|tonnes?|tons?|projects?)\b)", re.I)
 _QUANTITY = re.compile(rf"{_NUMBER}")
+_SCALE = re.compile(r"[萬万億亿%％]|\b(?:thousand|million|billion|trillion|per\s?cent)\b", re.I)
+_DATE_WORD = re.compile(rf"[年月日號号]|\b{_MONTHS}|\b(?:year|day|week|century|decade)s?\b", re.I)
 
 
 def asked_kind(question: str) -> str | None:
@@ -67,9 +69,9 @@ def cannot_be(kind: str | None, answer: str) -> bool:
         return False
     text = with_arabic_numerals(answer).strip()
     if kind == "day":
-        return bool(_QUANTITY.search(text)) and bool(_NO_DAY.fullmatch(text))
+        return bool(_QUANTITY.search(text)) and bool(_NO_DAY.fullmatch(text)) or _amount(text)
     if kind == "month":
-        return bool(_YEAR.fullmatch(text))
+        return bool(_YEAR.fullmatch(text)) or _amount(text)
     if kind == "age":
         return bool(_YEARS.search(text)) and not _AGE.search(text)
     if kind == "percent":
@@ -80,6 +82,12 @@ def cannot_be(kind: str | None, answer: str) -> bool:
     if kind == "people":
         return bool(_MONEY.search(text) or _THINGS.search(text)) and not _PEOPLE.search(text)
     raise ValueError(f"unknown answer kind {kind!r}")
+
+
+def _amount(text: str) -> bool:
+    """A number that is an amount or a count ("80億", "2000個", "42%"), with no word of a date in it."""
+    return bool(_QUANTITY.search(text)) and not _DATE_WORD.search(text) and bool(
+        _SCALE.search(text) or _MONEY.search(text) or _PEOPLE.search(text) or _THINGS.search(text))
 
 
 def excluding_kind(question: str):

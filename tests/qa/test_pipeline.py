@@ -253,7 +253,7 @@ def test_answers_from_a_weaker_passage_need_a_surer_span_the_more_retrieval_coun
 
 
 def test_a_follow_up_asks_the_names_of_its_own_words(variant):
-    # conv-010: the completed question still names Ukraine, the place "那在阿富汗呢?" replaces; p9 names only Afghanistan
+    # conv-010: the completed question still names Ukraine, which "那在阿富汗呢?" replaces; p9 names only Afghanistan
     history = [Turn("user", "聯合國在烏克蘭通過人道主義應急計劃為多少人提供了支持?"),
                Turn("assistant", "在烏克蘭,聯合國為近1600萬人提供了支持。")]
     result = variant(require_question_names=True).ask("那在阿富汗呢?", history=history, use_cache=False)

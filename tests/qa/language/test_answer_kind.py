@@ -34,7 +34,10 @@ def test_the_kind_a_question_asks_for(question, kind):
     [
         ("day", "2022年7月", True), ("day", "7月", True), ("day", "July 2022", True), ("day", "二〇二二年七月", True),
         ("day", "2022年7月15日", False), ("day", "15 July 2022", False), ("day", "星期一", False),
+        ("day", "80億", True), ("day", "2000個", True), ("day", "8 billion", True), ("day", "7月15日", False),
+        ("day", "10 days", False), ("day", "the 3rd", False),
         ("month", "2022年", True), ("month", "2022年7月", False), ("month", "七月", False),
+        ("month", "42%", True), ("month", "1600萬人", True), ("month", "3月", False),
         ("age", "1975年至1979年", True), ("age", "85歲", False), ("age", "85", False),
         ("percent", "80億", True), ("percent", "300億美元", True), ("percent", "2000萬人", True),
         ("percent", "42%", False), ("percent", "三分之一", False), ("percent", "一半", False),
