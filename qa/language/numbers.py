@@ -1,7 +1,7 @@
 """Numbers a question names, and whether a passage holds them.
 
-A question that names a year or a count ("How many satellites were registered in 2021?") can be answered
-only by a passage that states it: one about 2022 holds a plausible wrong answer. The reader alone gives such
+A question that names a year or a count ("How many satellites were registered in 2021?"), or a session by its
+ordinal ("第七屆會議"), can be answered only by a passage that states it: one about 2022 holds a plausible wrong answer. The reader alone gives such
 answers high probability (dev2's unanswerable questions), so a passage lacking one of the question's numbers
 is not read. Chinese numerals in the passage count ("第二十七屆" holds 27, "二〇二二年" holds 2022), and
 a number matches inside a longer one ("2 billion" and "20億" pass), and a number with its scale word matches
@@ -25,6 +25,8 @@ _ENGLISH_SCALE = r"\s?(?:thousand|million|billion|trillion)\b"
 _QUESTION_NUMBER = re.compile(rf"\d+(?:\.\d+)?(?:{_CHINESE_SCALE}|{_ENGLISH_SCALE})?", re.I)
 _AMOUNT = re.compile(rf"(\d+(?:\.\d+)?)(?:多|余|餘)?({_CHINESE_SCALE}|千|{_ENGLISH_SCALE})?", re.I)  # "3200多萬"
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3})")
+# an ordinal in Chinese numerals with its counter: the session, round or place a question asks about ("第七屆會議")
+_ORDINAL = re.compile("第([零〇一二三四五六七八九十百千兩两]+)(?=[屆届次任期號号條条款章輪轮個个位名]|階段|阶段)")
 
 
 def _chinese_value(run: str) -> str:
@@ -48,10 +50,12 @@ def with_arabic_numerals(text: str) -> str:
 
 
 def question_numbers(question: str) -> list[str]:
-    """The Arabic numbers a question names, with their scale word ("2021", "1.5", "260 million", "2.6億");
-    Chinese numerals in a question are not counted."""
+    """The Arabic numbers a question names, with their scale word ("2021", "1.5", "260 million", "2.6億"), and
+    its ordinals in Chinese numerals ("第二十七屆" names 27); other Chinese numerals in a question are not counted
+    (一些, 一半 and 十分 are not numbers)."""
     text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", question))
-    return sorted({" ".join(m.split()).lower() for m in _QUESTION_NUMBER.findall(text)})
+    found = {" ".join(m.split()).lower() for m in _QUESTION_NUMBER.findall(text)}
+    return sorted(found | {_chinese_value(m) for m in _ORDINAL.findall(text)})
 
 
 def missing_numbers(numbers: list[str], passage: str) -> list[str]:

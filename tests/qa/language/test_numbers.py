@@ -28,10 +28,13 @@ def test_numbers_are_read_in_every_notation(text, arabic):
     assert with_arabic_numerals(text) == arabic
 
 
-def test_a_question_names_its_arabic_numbers_only():
+def test_a_question_names_its_arabic_numbers_and_its_ordinals():
     assert question_numbers("How many satellites were registered in 2021, out of 1,500?") == ["1500", "2021"]
     assert question_numbers("2022至2023年度預算是多少?") == ["2022", "2023"]
-    assert question_numbers("二〇二一年批准了多少資金?") == []  # Chinese numerals in a question are not counted
+    assert question_numbers("二〇二一年批准了多少資金?") == []  # other Chinese numerals in a question are not counted
+    assert question_numbers("十分之一的人口有多少?") == []
+    assert question_numbers("全球减少灾害风险平台第七届会议在哪座城市召开?") == ["7"]  # an ordinal with its counter
+    assert question_numbers("締約方第二十七屆會議在哪裡舉行?") == ["27"]
     assert question_numbers("What warming limit is 1.5 degrees?") == ["1.5"]
     assert question_numbers("Did 260 Million people or 2.6億 need it?") == ["2.6億", "260 million"]  # with the scale
 
@@ -51,6 +54,8 @@ def test_a_question_names_its_arabic_numbers_only():
         ("Who exported 32 million tonnes?", "3200多萬噸穀物", []),
         ("Which fund gave 270 million dollars?", "該基金撥款2.6億美元", ["270 million"]),
         ("2022年有2.6億人需要援助嗎?", "近2.6億人需要緊急糧食援助", ["2022"]),
+        ("第二十七屆會議由誰主持?", "在締約方會議第二十七屆會議期間", []),
+        ("全球減少災害風險平台第七屆會議在哪裡召開?", "《2015-2030年仙台減少災害風險框架》", ["7"]),  # d31-044
     ],
 )
 def test_a_passage_must_hold_the_numbers_a_question_names(question, passage, missing):
