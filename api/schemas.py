@@ -142,6 +142,9 @@ class AskResponse(BaseModel):
     unmatched_numbers: list[str] = Field(
         default_factory=list, description="numbers the question names (a year, a count) that no passage found "
         "holds: why there is no answer, when set")
+    unmatched_names: list[str] = Field(
+        default_factory=list, description="places and bodies a Chinese question names (CC-CEDICT proper nouns) that no "
+        "passage found holds, as the question writes them: why there is no answer, when set")
 
 
 class Health(BaseModel):

@@ -15,7 +15,7 @@ from qa.config import Settings
 from qa.language.answer_kind import excluding_kind
 from qa.language.bridge import bridged, load_glossary
 from qa.language.followup import Resolution, resolve
-from qa.language.names import SUBJECT_SHARE, Name, asked_names, load_names, missing_names
+from qa.language.names import SUBJECT_SHARE, Name, as_written, asked_names, load_names, missing_names
 from qa.language.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
 from qa.language.script import in_script, script_of
 from qa.language.text import QuestionError, check_question, has_cjk, normalize_answer
@@ -306,11 +306,15 @@ class Pipeline:
         answers, no_answer, tokens = self.read(asked, hits, no_answer_threshold, exclude, stop, own_words=question)
         read_ms = _ms(time.perf_counter() - t0)
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": round(retrieve_ms + read_ms, 1)}
-        unmatched = []  # why there is no answer, when the question's numbers are
+        unmatched, unnamed = [], []  # why there is no answer, when the question's numbers or names are
         if no_answer and self.settings.require_question_numbers:
             unmatched = unmatched_numbers(question_numbers(asked), [h.passage.text for h in hits])
+        if no_answer and self.settings.require_question_names:
+            texts = [_with_headings(h.passage) for h in hits]
+            unnamed = [as_written(name, question) for name in self.asked_names(question)
+                       if all(missing_names([name], text) for text in texts)]
         return AskResult(question, answers, hits, no_answer, timings, tokens_read=tokens, unmatched_numbers=unmatched,
-                         cite_files=self.cites_files, resolved_question=asked)
+                         unmatched_names=unnamed, cite_files=self.cites_files, resolved_question=asked)
 
     def ask(self, question: str, top_k: int | None = None, no_answer_threshold: float | None = None,
             use_cache: bool = True, documents: list[str] | None = None,

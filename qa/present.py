@@ -20,7 +20,7 @@ NO_ANSWER: dict[Language, str] = {
     "zh-Hans": "文档中似乎没有这个问题的答案。以下是最接近的段落,供您自行阅读:",
     "en": "The document does not seem to answer this. These are the closest passages to read:",
 }
-UNMATCHED: dict[Language, str] = {  # the numbers a question names that no passage found holds
+UNMATCHED: dict[Language, str] = {  # the numbers and names a question names that no passage found holds
     "zh-Hant": "(找到的段落都沒有提到 {}。)",
     "zh-Hans": "(找到的段落都没有提到 {}。)",
     "en": "(No passage found mentions {}.)",
@@ -71,13 +71,14 @@ def citation(passage: Passage, language: Language = "zh-Hant", with_file: bool =
 
 
 def no_answer_message(result: AskResult, language: Language | None = None) -> str | None:
-    """The honest sentence for a withheld answer, with the numbers no passage found holds; None when answered."""
+    """The honest sentence for a withheld answer, with the numbers and names no passage found holds; None when
+    answered."""
     if not result.no_answer:
         return None
     language = language or language_of(result.question)
     text = NO_ANSWER[language]
-    if result.unmatched_numbers:
-        text += "\n" + UNMATCHED[language].format(", ".join(result.unmatched_numbers))
+    if result.unmatched_numbers or result.unmatched_names:
+        text += "\n" + UNMATCHED[language].format(", ".join(result.unmatched_numbers + result.unmatched_names))
     return text
 
 
@@ -140,6 +141,7 @@ def ask_response(result: AskResult, language: Language | None = None) -> dict:
         "timings_ms": result.timings_ms,
         "tokens_read": result.tokens_read,
         "unmatched_numbers": result.unmatched_numbers,
+        "unmatched_names": result.unmatched_names,
     }
 
 

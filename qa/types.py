@@ -130,5 +130,6 @@ class AskResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     tokens_read: int = 0  # tokens the reader ran over (padding included): what reading cost
     unmatched_numbers: list[str] = field(default_factory=list)  # named by the question, held by no passage found
+    unmatched_names: list[str] = field(default_factory=list)  # places and bodies likewise (qa/language/names.py)
     cite_files: bool = False  # the index holds several documents: a citation names the file
     resolved_question: str | None = None  # the question answered: a follow-up completed from the conversation

@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not hold events back
 STREAM_DOC = (
     "Server-sent events, in this order: `passages` ({question, resolved_question, passages, timings_ms}) right after "
-    "retrieval, "
-    "`answer` ({answers, no_answer, message, unmatched_numbers}) after reading, then `done` ({timings_ms}); `error` "
-    "({error}) replaces the rest if the server fails midway. Together they carry what `POST /v1/ask` returns."
+    "retrieval, `answer` ({answers, no_answer, message, unmatched_numbers, unmatched_names}) after reading, then "
+    "`done` ({timings_ms}); `error` ({error}) replaces the rest if the server fails midway. Together they carry what "
+    "`POST /v1/ask` returns."
 )
 
 router = APIRouter(tags=["answers"])
@@ -92,7 +92,8 @@ async def _ask_events(request: Request, pipeline: Pipeline, resolution: Resoluti
         yield _event("answer", {"answers": [answer_dict(a, language, files) for a in result.answers],
                                 "no_answer": result.no_answer, "message": no_answer_message(result, language),
                                 "language": language,
-                                "unmatched_numbers": result.unmatched_numbers})
+                                "unmatched_numbers": result.unmatched_numbers,
+                                "unmatched_names": result.unmatched_names})
         finished = True
         yield _event("done", {"timings_ms": result.timings_ms})
     except Exception:

@@ -106,6 +106,13 @@ def leaving_unsaid(name: Name, subject: Name) -> Name:
     return name._replace(forms=tuple(dict.fromkeys([*name.forms, *(r for r in rest if len(r) >= 2)])))
 
 
+def as_written(name: Name, question: str) -> str:
+    """The name in the question's own characters ("非洲" of a Traditional question, not its folded key)."""
+    start = fold(question).find(name.key)
+    written = question[start:start + len(name.key)] if start >= 0 else ""
+    return written if fold(written) == name.key else name.key
+
+
 def missing_names(names: list[Name], text: str) -> list[Name]:
     """Those of `names` that `text` does not hold."""
     folded = fold(text)

@@ -1,12 +1,12 @@
 """Numbers a question names, and whether a passage holds them.
 
 A question that names a year or a count ("How many satellites were registered in 2021?"), or a session by its
-ordinal ("第七屆會議"), can be answered only by a passage that states it: one about 2022 holds a plausible wrong answer. The reader alone gives such
-answers high probability (dev2's unanswerable questions), so a passage lacking one of the question's numbers
-is not read. Chinese numerals in the passage count ("第二十七屆" holds 27, "二〇二二年" holds 2022), and
-a number matches inside a longer one ("2 billion" and "20億" pass), and a number with its scale word matches
-the same amount at another scale ("260 million" and "2.6億", "100,000" and "10萬"), so the check errs towards
-reading.
+ordinal ("第七屆會議"), can be answered only by a passage that states it: one about 2022 holds a plausible wrong
+answer. The reader alone gives such answers high probability (dev2's unanswerable questions), so a passage lacking
+one of the question's numbers is not read. Chinese numerals in the passage count ("第二十七屆" holds 27, "二〇二二年"
+holds 2022), and a number matches inside a longer one ("2 billion" and "20億" pass), and a number with its scale
+word matches the same amount at another scale ("260 million" and "2.6億", "100,000" and "10萬"), so the check errs
+towards reading.
 """
 
 from __future__ import annotations
