@@ -15,8 +15,9 @@ from qa.config import Settings
 from qa.language.answer_kind import excluding_kind
 from qa.language.bridge import bridged, load_glossary
 from qa.language.followup import Resolution, resolve
-from qa.language.names import SUBJECT_SHARE, Name, as_written, asked_names, load_names, missing_names
+from qa.language.names import SUBJECT_SHARE, Name, as_written, asked_names, missing_names, question_names
 from qa.language.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
+from qa.language.places import english_places, load_places, with_short_forms
 from qa.language.script import in_script, script_of
 from qa.language.text import QuestionError, check_question, has_cjk, normalize_answer
 from qa.lru import LruCache
@@ -74,7 +75,7 @@ class Pipeline:
         if s.expand_english or (with_reader and (s.bridge_english or s.calibrate_confidence)):
             load_glossary()  # ~2 s, once (cached): not on the first English question
         if with_reader and s.require_question_names:
-            load_names()  # ~3 s, once (cached): not on the first question
+            load_places()  # ~3 s, once (cached; CC-CEDICT's names and jieba too): not on the first question
         return self
 
     def _switched(self) -> bool:
@@ -192,8 +193,10 @@ class Pipeline:
         return ranked[: s.max_answers], False, tokens
 
     def asked_names(self, question: str) -> list[Name]:
-        """The names a Chinese question names that are not the corpus's subject (`qa/language/names.py`)."""
-        return asked_names(question, self._subject) if has_cjk(question) else []
+        """The names the question names that are not the corpus's subject: a Chinese question's proper nouns
+        (`qa/language/names.py`), an English one's places (`qa/language/places.py`)."""
+        named = with_short_forms(question_names(question)) if has_cjk(question) else english_places(question)
+        return asked_names(named, self._subject)
 
     def _subject(self, name: Name) -> bool:
         """Whether the corpus's passages share the name widely (SUBJECT_SHARE), so a passage may leave it unsaid."""

@@ -31,6 +31,12 @@ def test_segmentation_takes_the_likelier_words():
     assert "明和" not in segment("印刷术的发明和引进")  # 发明 + 和, not the name 明和
 
 
+def test_a_dynasty_is_also_held_by_its_one_character():
+    yuan, = question_names("哪一位元朝皇帝下令恢復科舉?")
+    assert missing_names([yuan], "元仁宗下詔恢復科舉") == []  # 元朝 as 元
+    assert missing_names([yuan], "明太祖下詔恢復科舉") == [yuan]
+
+
 def test_a_passage_holds_a_name_in_either_script_or_by_another_spelling():
     africa, = question_names("有多少來自非洲?")
     assert missing_names([africa], "非洲大陸自由貿易區") == []
