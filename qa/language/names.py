@@ -21,7 +21,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import NamedTuple
 
-from qa.language.bridge import cedict_entries
+from qa.language.cedict import cedict_entries
 from qa.language.text import fold, has_cjk
 
 # passages holding a name, as a share of the corpus's, above which it is the corpus's subject: the report's 聯合國 is in

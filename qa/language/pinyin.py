@@ -21,7 +21,7 @@ from functools import cache
 from itertools import product
 from typing import NamedTuple
 
-from qa.language.bridge import cedict_rows
+from qa.language.cedict import cedict_rows
 from qa.language.names import Name
 from qa.language.places import load_places
 from qa.language.text import fold
@@ -40,14 +40,14 @@ class PinyinName(NamedTuple):
     spellings: tuple[tuple[str, ...], ...]  # its ways to split into syllables (("zhu", "you", "yuan"),)
 
     def forms_in(self, text: str) -> set[str]:
-        """The runs of characters in `text` (folded) that read the name."""
-        readings, folded, found = _tables()[0], fold(text), set()
+        """The runs of characters in `text` that read the name, as `text` writes them."""
+        readings, found = _tables()[0], set()
         for syllables in self.spellings:
             n = len(syllables)
-            starts = {c for c in set(folded) if syllables[0] in readings.get(c, ())}
-            for i, character in enumerate(folded[: len(folded) - n + 1]):
-                if character in starts and all(syllables[k] in readings.get(folded[i + k], ()) for k in range(1, n)):
-                    found.add(folded[i : i + n])
+            starts = {c for c in set(text) if syllables[0] in readings.get(c, ())}
+            for i, character in enumerate(text[: len(text) - n + 1]):
+                if character in starts and all(syllables[k] in readings.get(text[i + k], ()) for k in range(1, n)):
+                    found.add(text[i : i + n])
         return found
 
 
@@ -79,7 +79,7 @@ def held_names(question: str, texts: list[str]) -> list[Name]:
     (the forms a passage holds it by)."""
     out = []
     for name in pinyin_names(question):
-        forms = set().union(*(name.forms_in(text) for text in texts))
+        forms = {fold(form) for text in texts for form in name.forms_in(text)}
         if forms:
             out.append(Name(fold(name.written), tuple(sorted(forms))))
     return out
@@ -111,15 +111,15 @@ def _splits(word: str, syllables: frozenset[str]) -> list[tuple[str, ...]]:
 
 @cache
 def _tables() -> tuple[dict[str, frozenset[str]], frozenset[str], frozenset[str]]:
-    """(each folded character -> the toneless syllables it reads, the common syllables, the English words of
-    CC-CEDICT's glosses of common words), from one pass over CC-CEDICT (~1 s, once)."""
+    """(each character, in either script and folded -> the toneless syllables it reads, the common syllables, the
+    English words of CC-CEDICT's glosses of common words), from one pass over CC-CEDICT (~1 s, once)."""
     readings: dict[str, set[str]] = {}
     english: Counter[str] = Counter()
     for traditional, simplified, pinyin, glosses in cedict_rows():
         if len(simplified) == 1 and len(pinyin) == 1:
             syllable = re.sub(r"\d$", "", pinyin[0].lower()).replace("u:", "u")
             if syllable.isalpha():
-                for character in {fold(traditional), fold(simplified)}:
+                for character in {traditional, simplified, fold(traditional), fold(simplified)}:
                     readings.setdefault(character, set()).add(syllable)
         if pinyin and pinyin[0][:1].islower():  # a common word: the lower-case words of its glosses are English
             english.update(set(re.findall(r"(?<![\w'])[a-z]+(?![\w'])", glosses)))

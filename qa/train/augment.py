@@ -30,7 +30,8 @@ from functools import cache
 from pathlib import Path
 
 from qa.documents.squad import SquadQuestion, read_squad
-from qa.language.bridge import bridged, cedict_entries
+from qa.language.bridge import bridged
+from qa.language.cedict import cedict_entries
 from qa.language.script import script_of, to_script
 from qa.language.text import split_sentences
 from qa.train.negatives import read_rows
