@@ -115,14 +115,14 @@ def _tables() -> tuple[dict[str, frozenset[str]], frozenset[str], frozenset[str]
     """(each character, in either script and folded -> the toneless syllables it reads, the common syllables, the
     English words of CC-CEDICT's glosses of common words), from one pass over CC-CEDICT (~0.5 s, once)."""
     read: list[tuple[str, str, str]] = []
-    english: list[str] = []
+    english: Counter[str] = Counter()
     for traditional, simplified, pinyin, glosses in cedict_rows():
         if len(simplified) == 1 and len(pinyin) == 1:
             syllable = pinyin[0][:-1].lower().replace("u:", "u")
             if syllable.isalpha():
                 read.append((traditional, simplified, syllable))
         if pinyin and pinyin[0][:1].islower():  # a common word: the lower-case words of its glosses are English
-            english += set(_ENGLISH_WORD.findall(glosses))
+            english.update(set(_ENGLISH_WORD.findall(glosses)))
     # one fold for all the characters: folding is most of the time, one call at a time
     folded = fold("\n".join(t + s for t, s, _ in read)).split("\n")
     readings: dict[str, set[str]] = {}
@@ -131,5 +131,5 @@ def _tables() -> tuple[dict[str, frozenset[str]], frozenset[str], frozenset[str]
             readings.setdefault(character, set()).add(syllable)
     count = Counter(s for held in readings.values() for s in held)
     common = frozenset(s for s, n in count.items() if n >= MIN_READINGS and (len(s) >= 2 or s in _AFTER_FIRST))
-    words = frozenset(w for w, n in Counter(english).items() if n >= ENGLISH_MIN_ENTRIES)
+    words = frozenset(w for w, n in english.items() if n >= ENGLISH_MIN_ENTRIES)
     return {c: frozenset(held) for c, held in readings.items()}, common, words
