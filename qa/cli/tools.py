@@ -145,7 +145,7 @@ def cmd_train_reader(args) -> int:
         if bad := sorted(k for k in RECIPE_COUNTS & set(recipe)
                          if not isinstance(recipe[k], int) or isinstance(recipe[k], bool) or recipe[k] < 0):
             raise UserError(f"recipe {args.recipe}: {', '.join(bad)} must be whole numbers >= 0")
-        named = [*recipe.get("translations", []),
+        named = [*recipe.get("translations", []), *recipe.get("written", []),
                  *(recipe[k] for k in ("english_squad", "retriever_negatives") if recipe.get(k))]
         if absent := [p for p in named if not Path(p).is_file()]:
             raise UserError(f"recipe {args.recipe}: file not found: {', '.join(absent)}")

@@ -35,6 +35,7 @@ from qa.language.cedict import cedict_entries
 from qa.language.script import script_of, to_script
 from qa.language.text import split_sentences
 from qa.train.negatives import read_rows
+from qa.train.written import written_questions
 
 MIN_REMAINDER = 30  # characters an answer-removed paragraph keeps at least, so it still reads as a passage
 MAX_WORD = 4  # characters in the longest dictionary word matched in a question
@@ -180,7 +181,7 @@ def english_squad(path: Path, n: int, rng: random.Random) -> list[SquadQuestion]
     return rng.sample(answered, min(n, len(answered)))
 
 
-RECIPE_KEYS = frozenset({"chinese", "translations", "code_switched", "code_switch_share", "unanswerable",
+RECIPE_KEYS = frozenset({"chinese", "translations", "written", "code_switched", "code_switch_share", "unanswerable",
                          "retriever_negatives", "retriever_negatives_chinese", "retriever_negatives_english",
                          "answer_removed", "answer_removed_english", "script_copies", "gold_variants",
                          "english_squad", "english_squad_questions", "sample_seed"})
@@ -192,7 +193,8 @@ RECIPE_COUNTS = frozenset({"chinese", "code_switched", "unanswerable", "retrieve
 
 def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple[list[SquadQuestion], dict]:
     """The questions of one recipe and how many each ingredient gave. Recipe keys (all optional):
-    `chinese` (how many Chinese questions to keep; all when absent), `translations` (JSONL paths),
+    `chinese` (how many Chinese questions to keep; all when absent), `translations` (JSONL paths), `written`
+    (JSONL paths of questions written over training paragraphs, qa/train/written.py),
     `code_switched` (how many) and `code_switch_share`, `unanswerable` (how many), `retriever_negatives` (a JSONL
     path from `qa mine-negatives`) with `retriever_negatives_chinese` and `retriever_negatives_english` (how many;
     the English ones need `translations`), `answer_removed` and
@@ -204,6 +206,8 @@ def training_mix(chinese: list[SquadQuestion], recipe: dict, seed: int) -> tuple
     kept = rng.sample(chinese, min(recipe.get("chinese", len(chinese)), len(chinese)))
     parts = {"chinese": kept}
     parts["translated"] = [t for path in recipe.get("translations", []) for t in translated(chinese, path)]
+    if recipe.get("written"):
+        parts["written"] = written_questions(chinese, [Path(p) for p in recipe["written"]])
     if recipe.get("code_switched"):
         picked = rng.sample(chinese, min(recipe["code_switched"], len(chinese)))
         parts["code_switched"] = code_switched(picked, recipe.get("code_switch_share", 0.6), rng)

@@ -1,0 +1,126 @@
+"""Questions written for the reader's training over training-split paragraphs (data/train/written/*.jsonl).
+
+The hand translations (augment.py, `translated`) give English questions the Chinese ones' answers; these are new
+questions written over training paragraphs in English, with near-miss unanswerable ones, as the issue on the reader
+asks for ("thousands are worth it"). One object a line, as the untouched split's (bench/untouched.py):
+
+    {"id", "paragraph_id": a SQuAD paragraph id, "question", "answers": [verbatim spans of that paragraph],
+     "script": "english" | "traditional" | "simplified", "type"}
+
+`answers` [] (type "unanswerable") means the paragraph does not give the answer: the reader learns "no answer" there.
+Check a file before training on it (spans verbatim, paragraphs of the training split, never a held-out article's):
+
+    python -m qa.train.written data/train/written/*.jsonl --data DRCD_dev.json cmrc2018_dev.json cmrc2018_trial.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from qa.documents.squad import SquadParagraph, SquadQuestion
+from qa.language.bridge import bridged
+from qa.language.text import has_cjk
+
+SCRIPTS = ("english", "traditional", "simplified")
+TYPES = frozenset({"number", "date", "entity", "place", "phrase", "why/how", "unanswerable"})
+FIELDS = frozenset({"id", "paragraph_id", "question", "answers", "script", "type"})
+_EDGES = "，。、；：！？「」『』（）,.;:!?() "
+
+
+def read_written(paths: list[Path]) -> list[dict]:
+    """The rows of the files; ValueError naming the file and line of one that is not a row."""
+    rows = []
+    for path in paths:
+        for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{lineno}: not JSON ({exc})") from exc
+            if not isinstance(row, dict) or set(row) != FIELDS:
+                raise ValueError(f"{path}:{lineno}: expected the fields {', '.join(sorted(FIELDS))}")
+            rows.append(row)
+    return rows
+
+
+def problems_of(rows: list[dict], paragraphs: dict[str, SquadParagraph]) -> list[str]:
+    """What is wrong with the rows: a paragraph not of the training split, an answer not verbatim or with a ragged
+    edge, a script or type out of range, a repeated id or question."""
+    problems, ids, questions = [], set(), set()
+    for row in rows:
+        where = str(row["id"])
+        if row["id"] in ids or row["question"] in questions:
+            problems.append(f"{where}: id or question repeated")
+        ids.add(row["id"])
+        questions.add(row["question"])
+        paragraph = paragraphs.get(row["paragraph_id"])
+        if paragraph is None:
+            problems.append(f"{where}: paragraph {row['paragraph_id']!r} is not one of the training split")
+            continue
+        if row["script"] not in SCRIPTS or row["type"] not in TYPES:
+            problems.append(f"{where}: script {row['script']!r} or type {row['type']!r} unknown")
+        if (row["script"] == "english") == has_cjk(row["question"]):
+            problems.append(f"{where}: script {row['script']} but the question is {'not ' * has_cjk(row['question'])}"
+                            "in English")
+        if (row["type"] == "unanswerable") != (row["answers"] == []):
+            problems.append(f"{where}: type unanswerable if and only if answers is []")
+        for answer in row["answers"]:
+            if not answer or answer not in paragraph.context:
+                problems.append(f"{where}: answer {answer!r} is not a verbatim span of its paragraph")
+            elif answer[0] in _EDGES or answer[-1] in _EDGES:
+                problems.append(f"{where}: answer {answer!r} has a space or punctuation at an edge")
+    return problems
+
+
+def written_questions(chinese: list[SquadQuestion], paths: list[Path]) -> list[SquadQuestion]:
+    """The written questions over the paragraphs of `chinese` (the training split's: a row over any other paragraph
+    is left out), an English one bridged to its paragraph as the translations are; each answer at its first place
+    in the paragraph."""
+    paragraphs = {q.paragraph.id: q.paragraph for q in chinese}
+    out = []
+    for row in read_written(paths):
+        paragraph = paragraphs.get(row["paragraph_id"])
+        if paragraph is None:
+            continue
+        question = bridged(row["question"], paragraph.context) if row["script"] == "english" else row["question"]
+        answers = tuple(a for a in row["answers"] if a in paragraph.context)
+        out.append(SquadQuestion(f"{row['id']}-w", question, paragraph, answers,
+                                 tuple(paragraph.context.index(a) for a in answers)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qa.documents.squad import read_squad
+    from qa.train.data import TrainConfig, held_out_titles
+
+    parser = argparse.ArgumentParser(prog="python -m qa.train.written", description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="+", type=Path, help="JSONL files of written questions")
+    parser.add_argument("--data", nargs="+", type=Path, required=True,
+                        help="the SQuAD files the reader trains on (DRCD's held-out articles are left out)")
+    args = parser.parse_args(argv)
+    paragraphs: dict[str, SquadParagraph] = {}
+    for path in args.data:
+        _, questions = read_squad(path)
+        held = set()
+        if "drcd" in path.name.lower():
+            held = held_out_titles({q.paragraph.title for q in questions}, TrainConfig.val_fraction, TrainConfig.seed)
+        paragraphs |= {q.paragraph.id: q.paragraph for q in questions if q.paragraph.title not in held}
+    try:
+        rows = read_written(args.files)
+    except (OSError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    problems = problems_of(rows, paragraphs)
+    unanswerable = sum(row["type"] == "unanswerable" for row in rows)
+    print(f"{len(rows)} questions ({unanswerable} unanswerable) over {len({r['paragraph_id'] for r in rows})} "
+          f"paragraphs; {len(problems)} problems")
+    print("\n".join(problems), file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
