@@ -130,11 +130,15 @@ def long_passage(pipeline, tmp_path_factory):
     """`long_passage(**settings)`: a Pipeline, sharing the loaded models, over one passage several reader
     windows long (the report's paragraphs 119-124 joined: every report paragraph fits in one window)."""
     text = "".join(p.text for p in load_corpus(BUNDLED_CORPUS) if p.box is None and 119 <= (p.paragraph or 0) <= 124)
-    folder = tmp_path_factory.mktemp("long")
-    corpus = folder / "long.jsonl"
-    corpus.write_text(json.dumps({"id": "long", "text": text}, ensure_ascii=False), encoding="utf-8")
-    base = pipeline.settings.model_copy(update={"corpus": corpus, "index_dir": folder / "ix", "read_k": 1,
-                                                "early_stop": False})
+    return _pipelines_over(pipeline, tmp_path_factory.mktemp("long"), [text], read_k=1, early_stop=False)
+
+
+def _pipelines_over(pipeline: Pipeline, folder, texts: list[str], **settings):
+    """`make(**settings)`: a Pipeline, sharing the loaded models, over an index of `texts` (one passage each)."""
+    corpus = folder / "corpus.jsonl"
+    rows = [json.dumps({"id": f"p{i}", "text": text}, ensure_ascii=False) for i, text in enumerate(texts)]
+    corpus.write_text("\n".join(rows), encoding="utf-8")
+    base = pipeline.settings.model_copy(update={"corpus": corpus, "index_dir": folder / "ix", **settings})
     build_index(base, pipeline.embedder)
 
     def make(**updates) -> Pipeline:
@@ -213,19 +217,7 @@ def ming(pipeline, tmp_path_factory):
              "朱高熾是明朝第四位皇帝，1424年即位，在位不到一年便去世。",
              "鄭和七次下西洋，最遠到達非洲東岸。", "長江是中國最長的河流，全長約6300公里。",
              "黃河流經九個省區，最後注入渤海。"]
-    folder = tmp_path_factory.mktemp("ming")
-    corpus = folder / "ming.jsonl"
-    rows = [json.dumps({"id": f"p{i}", "text": text}, ensure_ascii=False) for i, text in enumerate(texts)]
-    corpus.write_text("\n".join(rows), encoding="utf-8")
-    base = pipeline.settings.model_copy(update={"corpus": corpus, "index_dir": folder / "ix"})
-    build_index(base, pipeline.embedder)
-
-    def make(**updates) -> Pipeline:
-        p = Pipeline(base.model_copy(update=updates))
-        p.embedder, p.reader = pipeline.embedder, pipeline.reader
-        return p.load()
-
-    return make
+    return _pipelines_over(pipeline, tmp_path_factory.mktemp("ming"), texts)
 
 
 def test_a_passage_lacking_a_chinese_name_an_english_question_spells_in_pinyin_is_not_read(ming):
