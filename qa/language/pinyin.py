@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import cache
-from itertools import product
+from itertools import islice, product
 from typing import NamedTuple
 
 from qa.language.cedict import cedict_rows
@@ -69,8 +69,8 @@ def pinyin_names(question: str) -> list[PinyinName]:
                 continue
             written = " ".join(w for w, _ in words)
             if sum(min(map(len, s)) for _, s in words) >= 2 and written not in places:
-                joined = [sum(split, ()) for split in product(*(s for _, s in words))]
-                found.setdefault(written, PinyinName(written, tuple(joined[:MAX_SPELLINGS])))
+                splits = islice(product(*(s for _, s in words)), MAX_SPELLINGS)  # not all: a long run has many
+                found.setdefault(written, PinyinName(written, tuple(sum(split, ()) for split in splits)))
             words = []
     return list(found.values())
 
@@ -91,21 +91,24 @@ def _spellings(word: str) -> list[tuple[str, ...]]:
     or one that does not split. An apostrophe is a syllable boundary."""
     readings, syllables, english = _tables()
     low = word.lower()
-    if not low or low in english:
+    if not low or low in english or len(low) > 6 * MAX_SYLLABLES_PER_WORD:  # a syllable is at most 6 letters
         return []
-    parts = [_splits(part, syllables) for part in low.split("'")]
+    parts = [_splits(part, syllables, MAX_SYLLABLES_PER_WORD) for part in low.split("'")]
     joined = [sum(split, ()) for split in product(*parts)]
     return [s for s in joined if len(s) <= MAX_SYLLABLES_PER_WORD]
 
 
-def _splits(word: str, syllables: frozenset[str]) -> list[tuple[str, ...]]:
+def _splits(word: str, syllables: frozenset[str], most: int) -> list[tuple[str, ...]]:
+    """The ways `word` splits into at most `most` syllables."""
     if not word:
         return [()]
+    if most == 0:
+        return []
     out = []
     for end in range(1, min(len(word), 6) + 1):
         head = word[:end]
         if head in syllables:
-            out += [(head, *rest) for rest in _splits(word[end:], syllables)
+            out += [(head, *rest) for rest in _splits(word[end:], syllables, most - 1)
                     if not rest or rest[0][0] not in _AFTER_FIRST]
     return out
 
@@ -126,10 +129,13 @@ def _tables() -> tuple[dict[str, frozenset[str]], frozenset[str], frozenset[str]
     # one fold for all the characters: folding is most of the time, one call at a time
     folded = fold("\n".join(t + s for t, s, _ in read)).split("\n")
     readings: dict[str, set[str]] = {}
+    by_folded: dict[str, set[str]] = {}  # a syllable's characters are counted once, not once per script
     for (traditional, simplified, syllable), both in zip(read, folded):
         for character in {traditional, simplified, *(both if len(both) == 2 else "")}:  # not "㍻" as 平成
             readings.setdefault(character, set()).add(syllable)
-    count = Counter(s for held in readings.values() for s in held)
+        for character in both if len(both) == 2 else "":
+            by_folded.setdefault(character, set()).add(syllable)
+    count = Counter(s for held in by_folded.values() for s in held)
     common = frozenset(s for s, n in count.items() if n >= MIN_READINGS and (len(s) >= 2 or s in _AFTER_FIRST))
     words = frozenset(w for w, n in english.items() if n >= ENGLISH_MIN_ENTRIES)
     return {c: frozenset(held) for c, held in readings.items()}, common, words

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.language.names import missing_names
-from qa.language.pinyin import held_names, pinyin_names
+from qa.language.pinyin import MAX_SPELLINGS, held_names, pinyin_names
 
 
 def written(question: str) -> list[str]:
@@ -42,3 +42,11 @@ def test_a_name_counts_only_where_a_passage_found_holds_it():
     assert [bool(missing_names([name], text)) for text in passages] == [False, True]
     # a foreign name that spells pinyin ("ka lu ga") is held by no passage: nothing is asked
     assert held_names("How long is Kaluga Oblast from west to east?", ["卡盧加州東西長220公里"]) == []
+
+
+def test_a_long_question_of_pinyin_like_words_is_cut_short_not_explored():
+    # a word longer than three syllables can be is not split at all (a 1,000-character one took 1.5 s before)
+    assert pinyin_names("Who is " + "Ba" * 450 + "?") == []
+    # a run of many words keeps at most MAX_SPELLINGS ways to read it, not every product of its words' splits
+    name, = pinyin_names("Who is " + " ".join(["Xinan"] * 60) + "?")
+    assert 1 <= len(name.spellings) <= MAX_SPELLINGS
