@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", nargs="+", type=Path, required=True,
                         help="the SQuAD files the reader trains on (DRCD's held-out articles are left out)")
     args = parser.parse_args(argv)
+    if missing := [str(p) for p in [*args.files, *args.data] if not p.is_file()]:
+        print(f"not found: {', '.join(missing)}", file=sys.stderr)
+        return 1
     paragraphs: dict[str, SquadParagraph] = {}
     for path in args.data:
         _, questions = read_squad(path)
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         paragraphs |= {q.paragraph.id: q.paragraph for q in questions if q.paragraph.title not in held}
     try:
         rows = read_written(args.files)
-    except (OSError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
     problems = problems_of(rows, paragraphs)

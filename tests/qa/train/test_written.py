@@ -61,3 +61,5 @@ def test_a_file_that_is_not_rows_is_a_clear_error(tmp_path, capsys):
                                                                           "qas": []}]}]}), encoding="utf-8")
     assert main([str(path), "--data", str(squad)]) == 1
     assert "expected the fields" in capsys.readouterr().err
+    assert main([str(path), "--data", str(tmp_path / "absent.json")]) == 1
+    assert "not found: " in capsys.readouterr().err
