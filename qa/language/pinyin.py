@@ -89,7 +89,7 @@ def held_names(question: str, texts: list[str]) -> list[Name]:
 def _spellings(word: str) -> list[tuple[str, ...]]:
     """The ways a capitalised word splits into pinyin syllables ("Yijie": [("yi", "jie")]); [] for an English word
     or one that does not split. An apostrophe is a syllable boundary."""
-    readings, syllables, english = _tables()
+    _, syllables, english = _tables()
     low = word.lower()
     if not low or low in english or len(low) > 6 * MAX_SYLLABLES_PER_WORD:  # a syllable is at most 6 letters
         return []
