@@ -49,14 +49,15 @@ def read_written(paths: list[Path]) -> list[dict]:
 
 def problems_of(rows: list[dict], paragraphs: dict[str, SquadParagraph]) -> list[str]:
     """What is wrong with the rows: a paragraph not of the training split, an answer not verbatim or with a ragged
-    edge, a script or type out of range, a repeated id or question."""
-    problems, ids, questions = [], set(), set()
+    edge, a script or type out of range, a repeated id, or a question asked twice of one paragraph (asked of two it
+    is two questions: one paragraph may hold its answer and the other not)."""
+    problems, ids, asked = [], set(), set()
     for row in rows:
         where = str(row["id"])
-        if row["id"] in ids or row["question"] in questions:
-            problems.append(f"{where}: id or question repeated")
+        if row["id"] in ids or (row["paragraph_id"], row["question"]) in asked:
+            problems.append(f"{where}: id repeated, or the question asked twice of its paragraph")
         ids.add(row["id"])
-        questions.add(row["question"])
+        asked.add((row["paragraph_id"], row["question"]))
         paragraph = paragraphs.get(row["paragraph_id"])
         if paragraph is None:
             problems.append(f"{where}: paragraph {row['paragraph_id']!r} is not one of the training split")

@@ -51,6 +51,17 @@ def test_problems_name_each_bad_row(bad, problem):
     assert (problem is None and problems == []) or (len(problems) == 1 and problem in problems[0])
 
 
+def test_a_question_may_be_asked_of_two_paragraphs_but_not_twice_of_one():
+    other = SquadParagraph("g-p2", "糧食", "黑海倡議於2022年7月簽署。")
+    paragraphs = {GRAIN.id: GRAIN, other.id: other}
+    asked = row("w-1", "How much grain was shipped?", ["3200萬噸"])
+    assert problems_of([asked, row("w-2", asked["question"], [], kind="unanswerable", paragraph="g-p2")],
+                       paragraphs) == []
+    assert "asked twice" in problems_of([asked, row("w-2", asked["question"], ["3200萬噸"])], paragraphs)[0]
+    assert "id repeated" in problems_of([asked, row("w-1", "What was signed?", ["黑海倡議"], kind="entity",
+                                                    paragraph="g-p2")], paragraphs)[0]
+
+
 def test_a_file_that_is_not_rows_is_a_clear_error(tmp_path, capsys):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "w-1", "question": "no paragraph"}\n', encoding="utf-8")
