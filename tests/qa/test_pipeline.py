@@ -102,7 +102,8 @@ def test_a_simplified_question_is_read_in_the_passage_script(variant):
     question = "人权理事会就哪两个国家召开了特别会议?"  # p111 is Traditional; read as is, v4 answers "西班牙"
     folded, plain = variant(fold_question_script=True).ask(question), variant(fold_question_script=False).ask(question)
     assert folded.answers and folded.answers[0].passage.paragraph == 111 and "烏克蘭" in folded.answers[0].text
-    assert not plain.answers or "烏克蘭" not in plain.answers[0].text
+    # reader v20 (trained on Simplified questions too) finds it read as is, but 0.09 sure against 0.90 folded
+    assert not plain.answers or folded.answers[0].span_probability > 5 * plain.answers[0].span_probability
 
 
 def test_an_english_question_reads_better_with_the_passages_words(variant):
@@ -286,7 +287,8 @@ def test_answers_from_a_weaker_passage_need_a_surer_span_the_more_retrieval_coun
     sharp, flat = (variant(passage_rank_weight=w, require_question_names=False).ask(question, use_cache=False)
                    for w in (2.0, 1.0))
     assert sharp.hits[0].passage.paragraph == flat.hits[0].passage.paragraph == 82  # p82 names it: Bougainville
-    assert sharp.answers[0].text == "布干維爾和平進程" and sharp.answers[0].passage.paragraph == 82
+    # reader v20 runs the span on to "…爭取就布干維爾的未來達成協議" (v12 stopped at 進程): this tests the passage
+    assert sharp.answers[0].text.startswith("布干維爾和平進程") and sharp.answers[0].passage.paragraph == 82
     assert flat.answers[0].passage.paragraph != 82  # a surer span in a weaker passage outranks it at weight 1
 
 
