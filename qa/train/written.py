@@ -5,7 +5,10 @@ questions written over training paragraphs in English, with near-miss unanswerab
 asks for ("thousands are worth it"). One object a line, as the untouched split's (bench/untouched.py):
 
     {"id", "paragraph_id": a SQuAD paragraph id, "question", "answers": [verbatim spans of that paragraph],
-     "script": "english" | "traditional" | "simplified", "type"}
+     "script": "english" | "traditional" | "simplified", "type", "answer_starts": [each answer's offset]}
+
+`answer_starts` is needed only where an answer occurs more than once in its paragraph (it says which place the
+question asks about; without it training would learn whichever comes first), and may be given anywhere.
 
 `answers` [] (type "unanswerable") means the paragraph does not give the answer: the reader learns "no answer" there.
 Check a file before training on it (spans verbatim, paragraphs of the training split, never a held-out article's):
@@ -27,6 +30,7 @@ from qa.language.text import has_cjk
 SCRIPTS = ("english", "traditional", "simplified")
 TYPES = frozenset({"number", "date", "entity", "place", "phrase", "why/how", "unanswerable"})
 FIELDS = frozenset({"id", "paragraph_id", "question", "answers", "script", "type"})
+OPTIONAL = frozenset({"answer_starts"})
 _EDGES = "，。、；：！？「」『』（）,.;:!?() "
 
 
@@ -41,16 +45,18 @@ def read_written(paths: list[Path]) -> list[dict]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{lineno}: not JSON ({exc})") from exc
-            if not isinstance(row, dict) or set(row) != FIELDS:
-                raise ValueError(f"{path}:{lineno}: expected the fields {', '.join(sorted(FIELDS))}")
+            if not isinstance(row, dict) or not FIELDS <= set(row) <= FIELDS | OPTIONAL:
+                raise ValueError(f"{path}:{lineno}: expected the fields {', '.join(sorted(FIELDS))} "
+                                 f"(and optionally {', '.join(sorted(OPTIONAL))})")
             rows.append(row)
     return rows
 
 
 def problems_of(rows: list[dict], paragraphs: dict[str, SquadParagraph]) -> list[str]:
     """What is wrong with the rows: a paragraph not of the training split, an answer not verbatim or with a ragged
-    edge, a script or type out of range, a repeated id, or a question asked twice of one paragraph (asked of two it
-    is two questions: one paragraph may hold its answer and the other not)."""
+    edge, an answer found more than once with no `answer_starts` (or starts that do not point at the answers), a
+    script or type out of range, a repeated id, or a question asked twice of one paragraph (asked of two it is two
+    questions: one paragraph may hold its answer and the other not)."""
     problems, ids, asked = [], set(), set()
     for row in rows:
         where = str(row["id"])
@@ -74,13 +80,31 @@ def problems_of(rows: list[dict], paragraphs: dict[str, SquadParagraph]) -> list
                 problems.append(f"{where}: answer {answer!r} is not a verbatim span of its paragraph")
             elif answer[0] in _EDGES or answer[-1] in _EDGES:
                 problems.append(f"{where}: answer {answer!r} has a space or punctuation at an edge")
+            elif "answer_starts" not in row and paragraph.context.count(answer) > 1:
+                problems.append(f"{where}: answer {answer!r} occurs {paragraph.context.count(answer)} times in its "
+                                "paragraph; answer_starts must say which one the question asks about")
+        if "answer_starts" in row and not _starts_point_at_answers(row, paragraph.context):
+            problems.append(f"{where}: answer_starts {row['answer_starts']!r} are not the answers' offsets, one each")
     return problems
+
+
+def _starts_point_at_answers(row: dict, context: str) -> bool:
+    starts = row["answer_starts"]
+    return (isinstance(starts, list) and len(starts) == len(row["answers"])
+            and all(type(s) is int and s >= 0 and context[s:s + len(a)] == a for s, a in zip(starts, row["answers"])))
+
+
+def answer_offsets(row: dict, context: str) -> tuple[int, ...]:
+    """Where each answer sits: the row's `answer_starts` when it has them, else each answer's first place."""
+    if "answer_starts" in row and _starts_point_at_answers(row, context):
+        return tuple(row["answer_starts"])
+    return tuple(context.index(a) for a in row["answers"])
 
 
 def written_questions(chinese: list[SquadQuestion], paths: list[Path]) -> list[SquadQuestion]:
     """The written questions over the paragraphs of `chinese` (the training split's: a row over any other paragraph
-    is left out), an English one bridged to its paragraph as the translations are; each answer at its first place
-    in the paragraph."""
+    is left out, as is one whose answers are not all in it), an English one bridged to its paragraph as the
+    translations are; each answer at its `answer_offsets`."""
     paragraphs = {q.paragraph.id: q.paragraph for q in chinese}
     out = []
     for row in read_written(paths):
@@ -88,9 +112,10 @@ def written_questions(chinese: list[SquadQuestion], paths: list[Path]) -> list[S
         if paragraph is None:
             continue
         question = bridged(row["question"], paragraph.context) if row["script"] == "english" else row["question"]
-        answers = tuple(a for a in row["answers"] if a in paragraph.context)
-        out.append(SquadQuestion(f"{row['id']}-w", question, paragraph, answers,
-                                 tuple(paragraph.context.index(a) for a in answers)))
+        if not all(a in paragraph.context for a in row["answers"]):
+            continue  # the checker names it; training never learns a span that is not there
+        out.append(SquadQuestion(f"{row['id']}-w", question, paragraph, tuple(row["answers"]),
+                                 answer_offsets(row, paragraph.context)))
     return out
 
 

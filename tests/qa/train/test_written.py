@@ -74,3 +74,17 @@ def test_a_file_that_is_not_rows_is_a_clear_error(tmp_path, capsys):
     assert "expected the fields" in capsys.readouterr().err
     assert main([str(path), "--data", str(tmp_path / "absent.json")]) == 1
     assert "not found: " in capsys.readouterr().err
+
+
+TWICE = SquadParagraph("g-p3", "糧食", "黑海倡議運出了3200萬噸穀物；其中3200萬噸的一半運往發展中國家。")
+
+
+def test_an_answer_found_twice_needs_answer_starts_and_training_learns_that_place(tmp_path):
+    second = TWICE.context.index("3200萬噸", 8)
+    asked = row("w-1", "Half of how much grain went to developing countries?", ["3200萬噸"], paragraph="g-p3")
+    assert "occurs 2 times" in problems_of([asked], {TWICE.id: TWICE})[0]
+    assert "not the answers' offsets" in problems_of([{**asked, "answer_starts": [second + 1]}], {TWICE.id: TWICE})[0]
+    assert problems_of([{**asked, "answer_starts": [second]}], {TWICE.id: TWICE}) == []
+    chinese = [SquadQuestion("g-3", "運出了多少?", TWICE, ("3200萬噸",), (7,))]
+    (learnt,) = written_questions(chinese, [write(tmp_path, [{**asked, "answer_starts": [second]}])])
+    assert learnt.starts == (second,) and second != 7
