@@ -8,7 +8,8 @@ Figures (all on this machine, one question at a time, after warm-up):
   tokens read, RSS and 20 concurrent clients (bench/speed.py);
 - DRCD dev as a 1,000-paragraph corpus: retrieval Recall@k over all its questions, and answers end to
   end (F1, citation, latency) for the reader's held-out articles (bench/drcd_heldout.py);
-- the reader on its DRCD validation split with the gold paragraph given: EM/F1.
+- the reader on its DRCD validation split with the gold paragraph given: EM/F1, its questions also in Simplified
+  and half B in English (`python -m bench.run --reader-only`: this part alone, for the reader of QA_READER_DIR).
 The shared data sets live in ../shared (a developer checkout has it; users don't need it).
 """
 
@@ -46,10 +47,12 @@ def bench_index_build(settings, out: dict) -> None:
 
 
 def bench_reader_validation(settings, out: dict) -> None:
-    """The reader alone with the gold paragraph: its DRCD validation split, and half B of it asked in English
-    (bridged to the paragraph as the pipeline bridges an English question)."""
+    """The reader alone with the gold paragraph: its DRCD validation split as it is, its questions in Simplified
+    script (the paragraph as it is, then both in Simplified), and half B of it asked in English (bridged to the
+    paragraph as the pipeline bridges an English question)."""
     from bench.drcd_heldout import ENGLISH_B
     from qa.language.bridge import bridged
+    from qa.language.script import to_script
     from qa.reading.reader import Reader
     from qa.train.augment import read_translations
     from qa.train.data import TrainConfig, split_questions
@@ -60,9 +63,26 @@ def bench_reader_validation(settings, out: dict) -> None:
     _, val = split_questions(files, cfg.val_fraction, cfg.seed)
     reader = Reader.from_settings(settings).load()
     out["reader_drcd_validation"] = gold_paragraph_scores(reader, [(q, q.question) for q in val])
+    out["reader_drcd_validation_simplified"] = gold_paragraph_scores(
+        reader, [(q, to_script(q.question, "simplified")) for q in val])
+    out["reader_drcd_validation_all_simplified"] = gold_paragraph_scores(reader, [in_simplified(q) for q in val])
     english = read_translations(ENGLISH_B)
     asked = [(q, bridged(english[q.id], q.paragraph.context)) for q in val if q.id in english]
     out["reader_drcd_validation_en"] = gold_paragraph_scores(reader, asked)
+
+
+def in_simplified(q):
+    """(the question with its paragraph and answers in Simplified script, its text): a Simplified document's case.
+    OpenCC's t2s maps character for character, so the answers stay where they were."""
+    from dataclasses import replace
+
+    from qa.language.script import to_script
+
+    def simp(text: str) -> str:
+        return to_script(text, "simplified")
+
+    paragraph = replace(q.paragraph, context=simp(q.paragraph.context))
+    return replace(q, paragraph=paragraph, answers=tuple(simp(a) for a in q.answers)), simp(q.question)
 
 
 def gold_paragraph_scores(reader, asked: list) -> dict:
@@ -133,7 +153,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drcd", type=Path, default=SHARED / "mrc" / "DRCD_dev.json")
     parser.add_argument("--skip", nargs="*", default=[], choices=["build", "speed", "drcd", "reader"],
                         help="parts to skip")
+    parser.add_argument("--reader-only", action="store_true",
+                        help="only the reader of QA_READER_DIR on its DRCD validation split with the gold paragraph "
+                             "(Chinese, Simplified, half B in English; ~10 min on 2 cores), printed, not saved")
     args = parser.parse_args(argv)
+    if args.reader_only:
+        from qa.config import Settings
+
+        out = {"reader": str(Settings().reader_dir)}
+        bench_reader_validation(Settings(), out)
+        print(json.dumps(out, ensure_ascii=False))
+        print_reader_validation(out)
+        return 0
     for path in (args.dev, args.drcd):
         if not path.is_file():
             print(f"bench: {path} not found (the shared data sets sit beside the checkout)", file=sys.stderr)
@@ -263,7 +294,13 @@ def print_summary(out: dict) -> None:
         if key in out:
             print(f"DRCD held-out questions, their paragraphs removed, {label} (n={out[key]['n']}): "
                   f"{out[key]['withheld']:.1f}% withheld")
+    print_reader_validation(out)
+
+
+def print_reader_validation(out: dict) -> None:
     for key, label in (("reader_drcd_validation", "DRCD validation split"),
+                       ("reader_drcd_validation_simplified", "its questions in Simplified"),
+                       ("reader_drcd_validation_all_simplified", "its questions and paragraphs in Simplified"),
                        ("reader_drcd_validation_en", "its half B asked in English")):
         if key in out:
             v = out[key]
