@@ -157,18 +157,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the reader of QA_READER_DIR on its DRCD validation split with the gold paragraph "
                              "(Chinese, Simplified, half B in English; ~10 min on 2 cores), printed, not saved")
     args = parser.parse_args(argv)
-    if args.reader_only:
-        from qa.config import Settings
-
-        out = {"reader": str(Settings().reader_dir)}
-        bench_reader_validation(Settings(), out)
-        print(json.dumps(out, ensure_ascii=False))
-        print_reader_validation(out)
-        return 0
     for path in (args.dev, args.drcd):
         if not path.is_file():
             print(f"bench: {path} not found (the shared data sets sit beside the checkout)", file=sys.stderr)
             return 2
+    if args.reader_only:
+        from qa.config import Settings
+
+        settings = Settings()
+        out = {"reader": str(settings.reader_dir)}
+        try:
+            bench_reader_validation(settings, out)
+        except FileNotFoundError as exc:  # no reader in QA_READER_DIR: say so, no traceback
+            print(f"bench: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps(out, ensure_ascii=False))
+        print_reader_validation(out)
+        return 0
 
     from qa.config import Settings
     from qa.eval import evaluate, load_dataset, squad_pipeline
