@@ -90,7 +90,10 @@ def _amount(match: re.Match) -> float:
 def restates_number(answer: str, numbers: list[str]) -> bool:
     """Whether the answer is only a number the question already names ("2022年" for "2022年哪一個月?"): a
     question does not ask for what it says (4 of the 888 DRCD/CMRC dev questions naming a number have such
-    a gold answer)."""
+    a gold answer). The same amount at another scale is the same number ("2.16億人" for "… the 216 million people
+    …")."""
     answer, named = with_arabic_numerals(answer), {_NUMBER.match(n).group() for n in numbers}
-    found = _NUMBER.findall(answer)
-    return bool(found) and all(n in named for n in found) and len(_NUMBER.sub("", answer).strip()) <= 2
+    amounts = {_amount(_AMOUNT.match(n)) for n in numbers}
+    found = list(_AMOUNT.finditer(answer))
+    return (bool(found) and all(m.group(1) in named or _amount(m) in amounts for m in found)
+            and len(_AMOUNT.sub("", answer).strip()) <= 2)

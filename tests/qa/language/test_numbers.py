@@ -72,6 +72,15 @@ def test_an_answer_that_only_restates_a_question_number_is_not_an_answer():
     assert restates_number("2.6億", question_numbers("2.6億人需要什麼援助?"))
 
 
+def test_the_same_amount_at_another_scale_restates_the_question():
+    numbers = question_numbers("How many children were among the 216 million people covered by the plans?")
+    assert restates_number("2.16億人", numbers)
+    assert restates_number("216 million", numbers)
+    assert not restates_number("2.16萬人", numbers)
+    assert not restates_number("1.2億人", numbers)
+    assert not restates_number("2.16億人中的8000萬", numbers)
+
+
 def test_unmatched_numbers_are_those_no_passage_holds():
     passages = ["2022年批准了2.31億美元。", "2021年的報告。"]
     assert unmatched_numbers(["2021", "2022", "2019"], passages) == ["2019"]
