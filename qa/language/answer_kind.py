@@ -3,7 +3,8 @@
 A question the document does not answer still finds a passage on its topic, and there the reader is often sure of a
 span of the wrong kind: asked on what date a truce began, it gives the month the passage has ("2022年7月"), or once
 that is ruled out an amount ("80億"); asked how many children were killed, a count of incidents ("27000起"); asked
-for a rate, an amount ("80億"); asked how much income, a count ("2000個"). Such a span is passed over as a
+for a rate, an amount ("80億"); asked how much income, a count ("2000個"); asked in which city, a region ("加勒比")
+or an event named after a country ("巴基斯坦洪災"). Such a span is passed over as a
 follow-up's previous answer is (`decode_spans`'s `exclude`), so a window gives its most likely span that could be the
 answer, and a question whose passages hold none is withheld at the low confidence of what is left.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 
 from qa.language.numbers import with_arabic_numerals
+from qa.language.places import is_country_or_region
 
 # (kind, question cue): the first cue a question matches names the kind it asks for
 _CUES = [
@@ -32,6 +34,7 @@ _CUES = [
     ("people", r"多少人|幾人|几人|多少名|幾名|几名|多少位|幾位|几位|多少民眾|多少民众|多少[兒儿]童|多少婦女|多少妇女|"
                r"多少[難难]民|多少居民|\bhow many (?:people|persons|children|women|girls|boys|refugees|civilians|"
                r"residents|migrants|individuals|men|victims|survivors)\b"),
+    ("city", r"哪一?[座個个]?城市|\b(?:which|what) city\b"),
 ]
 _CUE_RES = [(kind, re.compile(cue, re.I)) for kind, cue in _CUES]
 
@@ -52,11 +55,14 @@ _THINGS = re.compile(rf"{_NUMBER}\s*[多餘余萬万億亿千百]*\s*(?:[起次�
                      r"\b(?:incidents?|attacks?|cases?|countries|times|tonnes?|tons?|projects?)\b)", re.I)
 _QUANTITY = re.compile(rf"{_NUMBER}")
 _SCALE = re.compile(r"[萬万億亿%％]|\b(?:thousand|million|billion|trillion|per\s?cent)\b", re.I)
+# what a city is not: an event, a plan or a body named after a place ("巴基斯坦洪災", "黑海倡議")
+_NOT_A_PLACE = re.compile(r"(?:[災灾]|會議|会议|峰會|峰会|倡議|倡议|公約|公约|協定|协定|論壇|论坛|組織|组织)$")
 _DATE_WORD = re.compile(rf"[年月日號号]|\b{_MONTHS}|\b(?:year|day|week|century|decade)s?\b", re.I)
 
 
 def asked_kind(question: str) -> str | None:
-    """The kind of answer the question asks for ("day", "month", "age", "percent", "money", "people"), or None."""
+    """The kind of answer the question asks for ("day", "month", "age", "percent", "money", "people", "city"), or
+    None."""
     for kind, cue in _CUE_RES:
         if cue.search(question):
             return kind
@@ -81,6 +87,8 @@ def cannot_be(kind: str | None, answer: str) -> bool:
         return not _MONEY.search(text) and bool(_THINGS.search(text) or _PEOPLE.search(text) and _QUANTITY.search(text))
     if kind == "people":
         return bool(_MONEY.search(text) or _THINGS.search(text)) and not _PEOPLE.search(text)
+    if kind == "city":
+        return is_country_or_region(text) or bool(_NOT_A_PLACE.search(text))
     raise ValueError(f"unknown answer kind {kind!r}")
 
 

@@ -67,6 +67,21 @@ def _places() -> dict[str, list]:
     return json.loads((files("qa") / "bundled" / "places.json").read_text(encoding="utf-8"))["places"]
 
 
+# places that are also cities: a question asking for a city may be answered with one
+CITY_STATES = frozenset({"SG", "MC", "VA", "HK", "MO", "GI"})
+
+
+@cache
+def _country_and_region_names() -> frozenset[str]:
+    return frozenset(fold(name) for code, (_, chinese) in _places().items() if code not in CITY_STATES
+                     for name in chinese)
+
+
+def is_country_or_region(text: str) -> bool:
+    """Whether the text, as a whole, is a CLDR country's or region's Chinese name ("巴基斯坦", "加勒比"): not a city."""
+    return fold(text.strip()) in _country_and_region_names()
+
+
 def english_places(question: str) -> list[Name]:
     """The places an English question names, each once, in order; longer names first ("South Sudan", not "Sudan")."""
     places, question = load_places(), question.replace("’", "'")

@@ -18,6 +18,8 @@ from qa.language.answer_kind import asked_kind, cannot_be, excluding_kind
         ("How much income does each family earn?", "money"),
         ("2022年有多少人道主義工作者遇襲身亡,共多少人?", "people"),
         ("How many children were killed or maimed?", "people"),
+        ("网络犯罪公约草案的政府间谈判在哪座城市进行?", "city"),
+        ("In which city was the declaration adopted?", "city"),
         # asking for a date loosely, a year, how old a thing is or a rate: English uses these for coarser answers
         ("On what date did Apollo 15 land on the Moon?", None),
         ("How old is the building holding the covered market?", None),
@@ -48,6 +50,9 @@ def test_the_kind_a_question_asks_for(question, kind):
         ("people", "27000起", True), ("people", "300億美元", True), ("people", "41個", True),
         ("people", "2.16億人", False), ("people", "120個國家的500多名", False), ("people", "30%", False),
         ("people", "近600萬", False), ("people", "2,000 people", False),
+        ("city", "加勒比", True), ("city", "巴基斯坦", True), ("city", "巴基斯坦洪災", True), ("city", "黑海倡議", True),
+        ("city", "維也納", False), ("city", "新加坡", False), ("city", "香港", False), ("city", "沙姆沙伊赫", False),
+        ("city", "紐約聯合國總部", False),
         (None, "27000起", False),
     ],
 )
