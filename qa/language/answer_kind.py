@@ -30,10 +30,13 @@ _CUES = [
     ("money", r"多少[錢钱]|多少[資资]金|多少[經经]費|多少[經经]费|多少美元|多少美金|多少[預预]算|多少捐款|"
               r"\bhow much (?:money|funding|income|revenue|cash)\b|\bhow many dollars\b|"
               r"\bhow much (?:did|does|do|was|were|has|have|had|is|will)\b[\w\s'-]{0,60}?\b(?:cost|raise|allocate|"
-              r"spend|pay|earn|donate|invest|contribute|pledge)d?\b"),
+              r"spend|pay|earn|donate|invest|contribute|pledge)d?\b|\bwhat (?:did|does|do|will|would)\b[\w\s'-]{0,60}?\bcost\b"),
     ("people", r"多少人|幾人|几人|多少名|幾名|几名|多少位|幾位|几位|多少民眾|多少民众|多少[兒儿]童|多少婦女|多少妇女|"
-               r"多少[難难]民|多少居民|\bhow many (?:people|persons|children|women|girls|boys|refugees|civilians|"
-               r"residents|migrants|individuals|men|victims|survivors)\b"),
+               r"多少[難难]民|多少居民|多少[^,，。?？]{0,6}?(?:人[員员]|士兵|[軍军]人|[學学]生|工人|[員员]工|[與与]會者|[与與]会者)|"
+               r"\bhow many (?:[\w-]+ )?(?:people|persons|children|women|girls|boys|refugees|civilians|residents|"
+               r"migrants|individuals|men|victims|survivors|troops|soldiers|peacekeepers|personnel|staff|workers|"
+               r"employees|students|patients|participants|delegates|teachers|doctors|nurses|journalists|prisoners|"
+               r"detainees|fighters)\b"),
     ("city", r"哪一?[座個个]?城市|\b(?:which|what) city\b"),
 ]
 _CUE_RES = [(kind, re.compile(cue, re.I)) for kind, cue in _CUES]
@@ -51,7 +54,7 @@ _PERCENT = re.compile(r"[%％‰]|百分之|分之|[成倍]$|一半|半數|半�
 _PEOPLE = re.compile(r"[人名位員员口戶户兵]|\b(?:people|persons?|children|women|men|refugees|individuals|staff|"
                      r"residents|civilians|migrants|workers|victims|troops|soldiers|members)\b", re.I)
 # counters of things and events, not of people (a number with one of them counts no one)
-_THINGS = re.compile(rf"{_NUMBER}\s*[多餘余萬万億亿千百]*\s*(?:[起次個个件所座家艘架輛辆條条場场項项噸吨國国]|"
+_THINGS = re.compile(rf"{_NUMBER}\s*[多餘余萬万億亿千百]*\s*(?:[起次個个件所座家艘架輛辆條条場场項项噸吨國国桶]|"
                      r"\b(?:incidents?|attacks?|cases?|countries|times|tonnes?|tons?|projects?)\b)", re.I)
 _QUANTITY = re.compile(rf"{_NUMBER}")
 _SCALE = re.compile(r"[萬万億亿%％]|\b(?:thousand|million|billion|trillion|per\s?cent)\b", re.I)

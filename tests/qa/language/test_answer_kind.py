@@ -20,6 +20,11 @@ from qa.language.answer_kind import asked_kind, cannot_be, excluding_kind
         ("How many children were killed or maimed?", "people"),
         ("网络犯罪公约草案的政府间谈判在哪座城市进行?", "city"),
         ("In which city was the declaration adopted?", "city"),
+        ("How many troops in total serve in the peacekeeping operations?", "people"),
+        ("How many humanitarian workers were killed in 2022?", "people"),
+        ("维和行动中一共有多少维和人员?", "people"),
+        ("What did the operation to remove the oil from the tanker cost?", "money"),
+        ("How many countries sent delegates to the conference?", None),  # a count of countries, not of people
         # asking for a date loosely, a year, how old a thing is or a rate: English uses these for coarser answers
         ("On what date did Apollo 15 land on the Moon?", None),
         ("How old is the building holding the covered market?", None),
@@ -46,7 +51,7 @@ def test_the_kind_a_question_asks_for(question, kind):
         ("percent", "1.9", False),
         ("money", "2000個", True), ("money", "27000起", True), ("money", "500多名", True),
         ("money", "8700萬美元", False), ("money", "$10 per month", False), ("money", "300萬", False),
-        ("money", "25%", False),
+        ("money", "25%", False), ("money", "100多万桶", True),
         ("people", "27000起", True), ("people", "300億美元", True), ("people", "41個", True),
         ("people", "2.16億人", False), ("people", "120個國家的500多名", False), ("people", "30%", False),
         ("people", "近600萬", False), ("people", "2,000 people", False),
