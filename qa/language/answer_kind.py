@@ -30,7 +30,8 @@ _CUES = [
     ("money", r"多少[錢钱]|多少[資资]金|多少[經经]費|多少[經经]费|多少美元|多少美金|多少[預预]算|多少捐款|"
               r"\bhow much (?:money|funding|income|revenue|cash)\b|\bhow many dollars\b|"
               r"\bhow much (?:did|does|do|was|were|has|have|had|is|will)\b[\w\s'-]{0,60}?\b(?:cost|raise|allocate|"
-              r"spend|pay|earn|donate|invest|contribute|pledge)d?\b|\bwhat (?:did|does|do|will|would)\b[\w\s'-]{0,60}?\bcost\b"),
+              r"spend|pay|earn|donate|invest|contribute|pledge)d?\b|"
+              r"\bwhat (?:did|does|do|will|would)\b[\w\s'-]{0,60}?\bcost\b"),
     ("people", r"多少人|幾人|几人|多少名|幾名|几名|多少位|幾位|几位|多少民眾|多少民众|多少[兒儿]童|多少婦女|多少妇女|"
                r"多少[難难]民|多少居民|多少[^,，。?？]{0,6}?(?:人[員员]|士兵|[軍军]人|[學学]生|工人|[員员]工|[與与]會者|[与與]会者)|"
                r"\bhow many (?:[\w-]+ )?(?:people|persons|children|women|girls|boys|refugees|civilians|residents|"
